@@ -43,7 +43,11 @@ public sealed record LocalPostgresOptions
 }
 
 /// <summary>Thrown when a local PostgreSQL server cannot be found, created, started or stopped.</summary>
-public sealed class LocalPostgresException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class LocalPostgresException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>True when the server could not bind its port (another process took it).</summary>
+    public bool PortTaken { get; init; }
+}
 
 /// <summary>
 /// A PostgreSQL server this process manages itself, listening on 127.0.0.1 only: initdb on first start, started with
@@ -68,6 +72,8 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
     private readonly bool _asPostgresUser;
     private readonly SemaphoreSlim _stopGate = new(1, 1);
     private bool _stopped;
+    private bool _started;
+    private string _password = "";
 
     private LocalPostgres(LocalPostgresOptions options, ILogger logger, string binDirectory, bool asPostgresUser)
     {
@@ -107,7 +113,7 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
     public string Database => _options.Database;
 
     /// <summary>True while the server started by this instance has not been stopped.</summary>
-    public bool IsRunning => !_stopped && Port != 0;
+    public bool IsRunning => _started && !_stopped;
 
     /// <summary>
     /// A throwaway server for tests in a fresh directory under the temp directory (fsync off, deleted on dispose).
@@ -120,9 +126,34 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
             logger, cancellationToken);
     }
 
-    /// <summary>Creates (first run) and starts the server, then creates the database; bounded by the options' timeout.</summary>
+    /// <summary>
+    /// Creates (first run) and starts the server, then creates the database; bounded by the options' timeout. With
+    /// port 0 a free port is picked, and another one if it was taken before the server could bind it.
+    /// </summary>
     public static async Task<LocalPostgres> StartAsync(
         LocalPostgresOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = Create(options, logger);
+            try
+            {
+                await server.StartAsync(cancellationToken).ConfigureAwait(false);
+                return server;
+            }
+            catch (LocalPostgresException ex) when (options.Port == 0 && attempt < 3 && ex.PortTaken)
+            {
+                LogPortTaken(server._logger, server.Port);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Prepares a server without starting it: checks the options, finds the binaries, creates the directories and
+    /// the superuser password, and fixes the port (a free one when 0), so that <see cref="ConnectionString"/> is known
+    /// before <see cref="StartAsync(CancellationToken)"/>.
+    /// </summary>
+    public static LocalPostgres Create(LocalPostgresOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.RootDirectory);
@@ -141,28 +172,38 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
         var bin = options.BinDirectory is { } configured
             ? CheckBinDirectory(configured)
             : FindBinDirectory(Environment.GetEnvironmentVariable("PATH"), "/usr/lib/postgresql");
-        var asPostgresUser = IsRoot();
-        var server = new LocalPostgres(options, logger ?? NullLogger.Instance, bin, asPostgresUser);
+        var server = new LocalPostgres(options, logger ?? NullLogger.Instance, bin, IsRoot());
+        server.PrepareFiles();
+        return server;
+    }
+
+    /// <summary>Starts a server made by <see cref="Create"/>: initdb on first run, pg_ctl start, database created.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_started)
+        {
+            throw new InvalidOperationException("This LocalPostgres was already started.");
+        }
+
+        _started = true;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.Timeout);
-            await server.InitializeAndStartAsync(timeout.Token).ConfigureAwait(false);
+            timeout.CancelAfter(_options.Timeout);
+            await InitializeAndStartAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            await server.StopCoreAsync(deleteIfThrowaway: true).ConfigureAwait(false);
+            await StopCoreAsync(deleteIfThrowaway: true).ConfigureAwait(false);
             if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 throw new LocalPostgresException(
-                    $"PostgreSQL in {server.RootDirectory} did not start within {options.Timeout.TotalSeconds:0} s. " +
-                    server.LogTail(), ex);
+                    $"PostgreSQL in {RootDirectory} did not start within {_options.Timeout.TotalSeconds:0} s. " +
+                    LogTail(), ex);
             }
 
             throw;
         }
-
-        return server;
     }
 
     /// <summary>
@@ -221,7 +262,7 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
 
     private async Task InitializeAndStartAsync(CancellationToken ct)
     {
-        await PrepareDirectoriesAsync(ct).ConfigureAwait(false);
+        await CheckPostgresUserAsync(ct).ConfigureAwait(false);
         if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
         {
             await InitDbAsync(ct).ConfigureAwait(false);
@@ -232,38 +273,23 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
         }
 
         await HandleExistingPidFileAsync(ct).ConfigureAwait(false);
-        var password = (await File.ReadAllTextAsync(PasswordFile, ct).ConfigureAwait(false)).Trim();
-
-        // A port we picked ourselves may be taken between picking and binding: try a few.
-        var attempts = _options.Port == 0 ? 3 : 1;
-        for (var attempt = 1; ; attempt++)
+        await WriteSettingsAsync(Port, ct).ConfigureAwait(false);
+        var (exit, output) = await RunPgAsync("pg_ctl",
+            ["start", "-D", DataDirectory, "-l", LogFile, "-w", "-s",
+             "-t", ((int)Math.Max(1, _options.Timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture)],
+            ct).ConfigureAwait(false);
+        if (exit != 0)
         {
-            var port = _options.Port == 0 ? FreeLoopbackPort() : _options.Port;
-            await WriteSettingsAsync(port, ct).ConfigureAwait(false);
-            var (exit, output) = await RunPgAsync("pg_ctl",
-                ["start", "-D", DataDirectory, "-l", LogFile, "-w", "-s",
-                 "-t", ((int)Math.Max(1, _options.Timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture)],
-                ct).ConfigureAwait(false);
-            if (exit == 0)
-            {
-                Port = port;
-                break;
-            }
-
             var log = LogTail();
-            if (attempt < attempts && log.Contains("could not bind", StringComparison.OrdinalIgnoreCase))
-            {
-                LogPortTaken(_logger, port);
-                continue;
-            }
-
             throw new LocalPostgresException(
-                $"pg_ctl start failed for {DataDirectory} (exit {exit}): {output.Trim()} {log}");
+                $"pg_ctl start failed for {DataDirectory} on port {Port} (exit {exit}): {output.Trim()} {log}")
+            {
+                PortTaken = log.Contains("could not bind", StringComparison.OrdinalIgnoreCase) ||
+                            log.Contains("already in use", StringComparison.OrdinalIgnoreCase),
+            };
         }
 
-        var admin = BuildConnectionString(password, "postgres");
-        await EnsureDatabaseAsync(admin, ct).ConfigureAwait(false);
-        ConnectionString = BuildConnectionString(password, _options.Database);
+        await EnsureDatabaseAsync(BuildConnectionString(_password, "postgres"), ct).ConfigureAwait(false);
         if (_options.Throwaway)
         {
             AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
@@ -282,7 +308,7 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
         Timeout = 5,
     }.ConnectionString;
 
-    private async Task PrepareDirectoriesAsync(CancellationToken ct)
+    private void PrepareFiles()
     {
         Directory.CreateDirectory(RootDirectory);
         Directory.CreateDirectory(SocketDirectory);
@@ -292,29 +318,40 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
         if (!File.Exists(PasswordFile))
         {
             var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
-            await File.WriteAllTextAsync(PasswordFile, password + "\n", ct).ConfigureAwait(false);
+            File.WriteAllText(PasswordFile, password + "\n");
             SetMode(PasswordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        if (_asPostgresUser)
-        {
-            var (exit, output) = await RunAsync("chown", ["-R", "postgres:postgres", RootDirectory], asPostgres: false,
-                ct).ConfigureAwait(false);
-            if (exit != 0)
-            {
-                throw new LocalPostgresException(
-                    $"Running as root, PostgreSQL runs as the 'postgres' user, but chown of {RootDirectory} failed " +
-                    $"({output.Trim()}). Is PostgreSQL installed? {InstallHint}.");
-            }
+        _password = File.ReadAllText(PasswordFile).Trim();
+        Port = _options.Port == 0 ? FreeLoopbackPort() : _options.Port;
+        ConnectionString = BuildConnectionString(_password, _options.Database);
+    }
 
-            var (reach, _) = await RunAsync("test", ["-w", RootDirectory], asPostgres: true, ct).ConfigureAwait(false);
-            if (reach != 0)
-            {
-                throw new LocalPostgresException(
-                    $"Running as root, PostgreSQL runs as the 'postgres' user, which cannot reach {RootDirectory}: " +
-                    "every parent directory must be searchable by it (for example /root is not). Choose a data " +
-                    "directory elsewhere, such as /var/lib/mtactors.");
-            }
+    private async Task CheckPostgresUserAsync(CancellationToken ct)
+    {
+        if (!_asPostgresUser)
+        {
+            return;
+        }
+
+        // Only what this class creates itself; initdb and the server create the rest as postgres.
+        var (exit, output) = await RunAsync("chown",
+            ["postgres:postgres", RootDirectory, SocketDirectory, PasswordFile], asPostgres: false, ct)
+            .ConfigureAwait(false);
+        if (exit != 0)
+        {
+            throw new LocalPostgresException(
+                $"Running as root, PostgreSQL runs as the 'postgres' user, but chown of {RootDirectory} failed " +
+                $"({output.Trim()}). The postgresql package creates that user: {InstallHint}.");
+        }
+
+        var (reach, _) = await RunAsync("test", ["-w", RootDirectory], asPostgres: true, ct).ConfigureAwait(false);
+        if (reach != 0)
+        {
+            throw new LocalPostgresException(
+                $"Running as root, PostgreSQL runs as the 'postgres' user, which cannot reach {RootDirectory}: " +
+                "every parent directory must be searchable by it (for example /root is not). Choose a directory " +
+                "elsewhere, such as /var/lib/mtactors.");
         }
     }
 
@@ -477,7 +514,7 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
             _stopped = true;
             AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
             NpgsqlConnection.ClearAllPools();
-            if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+            if (_started && File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
             {
                 using var timeout = new CancellationTokenSource(_options.Timeout);
                 try
