@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MtActors.Grains.AuthKeys;
+using MtActors.Protocol.Crypto;
 
 namespace MtActors.Grains;
 
@@ -16,8 +16,6 @@ namespace MtActors.Grains;
 /// </summary>
 public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
 {
-    public const int KeyLength = 256;
-
     private readonly IPersistentState<AuthKeyState> _state;
     private readonly TimeProvider _clock;
     private readonly ILogger<AuthKeyGrain> _logger;
@@ -43,18 +41,10 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
         return Task.CompletedTask;
     }
 
-    /// <summary>auth_key_id = SHA1(auth_key)[12..20) read as int64 LE.</summary>
-    public static long ComputeAuthKeyId(ReadOnlySpan<byte> key)
-    {
-        Span<byte> sha1 = stackalloc byte[20];
-        SHA1.HashData(key, sha1);
-        return BinaryPrimitives.ReadInt64LittleEndian(sha1[12..]);
-    }
-
     public async Task<AuthKeyRegisterResult> Register(AuthKeyRegistration registration)
     {
         DateTimeOffset now = _clock.GetUtcNow();
-        if (registration.Key is not { Length: KeyLength } key || ComputeAuthKeyId(key) != _authKeyId
+        if (registration.Key is not { Length: AuthKey.Length } key || AuthKey.ComputeId(key) != _authKeyId
             || (registration.Kind == AuthKeyKind.Temporary && (registration.ExpiresAt is not { } expiry || expiry <= now)))
         {
             LogRegisterInvalid(_authKeyId);

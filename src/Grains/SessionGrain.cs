@@ -166,10 +166,12 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             {
                 await _state.ClearStateAsync(); // DeleteStateOnClear: the row is deleted
                 LogSessionDestroyed(_authKeyId, _sessionId, _core.UniqueId);
+                _core = SessionCore.Empty(_options);
+                _binding = null;
+                // Nothing of the session may stay in memory either. (Only when it existed: an activation
+                // that deactivates on every "none" would bounce queued calls from activation to activation.)
+                DeactivateOnIdle();
             }
-            _core = SessionCore.Empty(_options);
-            _binding = null;
-            DeactivateOnIdle();
         }
         finally
         {
