@@ -9,7 +9,7 @@ namespace MtActors.Silo.Hosting;
 /// service id). Written by the silo at start with owner-only permissions (it holds the database password); read by
 /// the mtactors CLI when it gets no connection. Shared as a linked source file by the silo and the CLI.
 /// </summary>
-public sealed record ClusterFile
+internal sealed record ClusterFile
 {
     /// <summary>Npgsql connection string of the cluster's database.</summary>
     [JsonPropertyName("connectionString")]

@@ -4,7 +4,7 @@ namespace MtActors.Silo.Options;
 /// Where a local MtActors keeps its data when nothing else is configured. Shared (as a linked source file) by the
 /// silo and the mtactors CLI, so that the CLI finds a local silo with no arguments. BCL only.
 /// </summary>
-public static class DataDirectories
+internal static class DataDirectories
 {
     /// <summary>Environment variable that overrides the default data directory (for the silo and the CLI).</summary>
     public const string EnvironmentVariable = "MTACTORS_DATA_DIR";
