@@ -67,7 +67,7 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
         "holding initdb, pg_ctl and postgres on PATH";
 
     private readonly LocalPostgresOptions _options;
-    private readonly ILogger _logger;
+    private ILogger _logger;
     private readonly string _binDirectory;
     private readonly bool _asPostgresUser;
     private readonly SemaphoreSlim _stopGate = new(1, 1);
@@ -108,6 +108,13 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
 
     /// <summary>Npgsql connection string of <see cref="LocalPostgresOptions.Database"/> as the superuser.</summary>
     public string ConnectionString { get; private set; }
+
+    /// <summary>Logger of the server's life cycle (set before start when the host's logging exists only then).</summary>
+    public ILogger Logger
+    {
+        get => _logger;
+        set => _logger = value ?? NullLogger.Instance;
+    }
 
     /// <summary>Name of the database the connection string points at.</summary>
     public string Database => _options.Database;
