@@ -20,10 +20,14 @@ public enum TlError
     UnexpectedConstructor,
     /// <summary>Objects nested deeper than the reader allows (wrappers, containers, JSON).</summary>
     TooDeep,
-    /// <summary>gzip_packed data that does not inflate, or inflates past the allowed size.</summary>
+    /// <summary>gzip_packed data that is not a valid, complete gzip stream.</summary>
     BadGzip,
     /// <summary>A value that parses but breaks a rule of its type (wrong size, bad UTF-8, ...).</summary>
     InvalidValue,
     /// <summary>Bytes left over after a value that must fill its buffer exactly.</summary>
     TrailingData,
+    /// <summary>gzip_packed data that inflates past the allowed size (a gzip bomb or an oversized object).</summary>
+    GzipTooLarge,
+    /// <summary>A vector or container with more items than its type allows (e.g. a container over 1024 messages).</summary>
+    TooManyItems,
 }

@@ -125,6 +125,26 @@ public ref struct TlReader
         return Ok ? Encoding.UTF8.GetString(bytes) : string.Empty;
     }
 
+    /// <summary>Reads a TL bytes value into a new array (sized by the bytes present, never by a bare length field).</summary>
+    public byte[] ReadBytesArray()
+    {
+        var bytes = ReadBytes();
+        return Ok ? bytes.ToArray() : [];
+    }
+
+    /// <summary>
+    /// Reads a constructor id and records <see cref="TlError.UnexpectedConstructor"/> unless it equals
+    /// <paramref name="expected"/>. Returns whether the id matched (false also after an earlier error).
+    /// </summary>
+    public bool ExpectConstructor(uint expected)
+    {
+        uint id = ReadUInt32();
+        if (!Ok) return false;
+        if (id == expected) return true;
+        Fail(TlError.UnexpectedConstructor);
+        return false;
+    }
+
     public bool ReadBool()
     {
         uint id = ReadUInt32();

@@ -56,6 +56,20 @@ public sealed class TlWriter : IBufferWriter<byte>, IDisposable
     /// <summary>Raw bytes without a length (int128, int256, already serialized objects).</summary>
     public void WriteRaw(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Grow(bytes.Length));
 
+    /// <summary>An int128 (exactly 16 raw bytes).</summary>
+    public void WriteInt128(ReadOnlySpan<byte> value)
+    {
+        if (value.Length != 16) throw new ArgumentException("int128 is 16 bytes.", nameof(value));
+        WriteRaw(value);
+    }
+
+    /// <summary>An int256 (exactly 32 raw bytes).</summary>
+    public void WriteInt256(ReadOnlySpan<byte> value)
+    {
+        if (value.Length != 32) throw new ArgumentException("int256 is 32 bytes.", nameof(value));
+        WriteRaw(value);
+    }
+
     /// <summary>TL bytes/string: short form up to 253 bytes, long form (0xfe + 3-byte length) above, padded to 4.</summary>
     public void WriteBytes(ReadOnlySpan<byte> bytes)
     {
