@@ -46,14 +46,6 @@ public static class HandshakeCrypto
         CryptographicOperations.ZeroMemory(buf);
     }
 
-    /// <summary>auth_key_id = SHA1(auth_key)[12..20) and auth_key_aux_hash = SHA1(auth_key)[0..8), both read little-endian.</summary>
-    public static (long AuthKeyId, long AuxHash) KeyIds(ReadOnlySpan<byte> authKey)
-    {
-        Span<byte> sha = stackalloc byte[20];
-        SHA1.HashData(authKey, sha);
-        return (BinaryPrimitives.ReadInt64LittleEndian(sha[12..]), BinaryPrimitives.ReadInt64LittleEndian(sha));
-    }
-
     /// <summary>new_nonce_hashN = SHA1(new_nonce || byte N || auth_key_aux_hash)[4..20) (N = 1 ok, 2 retry, 3 fail).</summary>
     public static UInt128 NewNonceHash(ReadOnlySpan<byte> newNonce, int n, long auxHash)
     {

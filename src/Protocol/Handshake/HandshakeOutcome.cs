@@ -78,6 +78,9 @@ public sealed class NewAuthKey
     /// <summary>Expiry of a temporary key (null for a permanent one).</summary>
     public DateTimeOffset? ExpiresAt => IsTemporary ? CreatedAt.AddSeconds(ExpiresIn) : null;
 
+    /// <summary>The key as the session layer's <see cref="MtActors.Protocol.Crypto.AuthKey"/> (a copy of the bytes).</summary>
+    public MtActors.Protocol.Crypto.AuthKey ToAuthKey() => new(Key);
+
     /// <summary>Wipes <see cref="Key"/> (call when the caller has copied it where it belongs).</summary>
     public void Wipe() => CryptographicOperations.ZeroMemory(Key);
 

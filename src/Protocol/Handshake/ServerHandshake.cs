@@ -292,7 +292,8 @@ public sealed class ServerHandshake
 
         var authKey = new byte[DhGroup.PrimeBytes];
         _group.ComputeSharedKey(gb, attempt.A, authKey);
-        var (authKeyId, auxHash) = HandshakeCrypto.KeyIds(authKey);
+        var ids = new AuthKey(authKey);
+        long authKeyId = ids.Id, auxHash = ids.AuxHash;
         var newNonce = attempt.NewNonce!;
         bool canRetry = attempt.Retries < _options.MaxRetries;
 

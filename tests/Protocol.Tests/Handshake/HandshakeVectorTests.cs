@@ -166,7 +166,8 @@ public sealed class HandshakeVectorTests
     [Fact]
     public void Sample_key_ids_nonce_hashes_and_salt()
     {
-        var (id, aux) = HandshakeCrypto.KeyIds(AuthKey);
+        var ak = new MtActors.Protocol.Crypto.AuthKey(AuthKey);
+        long id = ak.Id, aux = ak.AuxHash;
         Assert.Equal(BinaryPrimitives.ReadInt64LittleEndian(H("8AE7A271969A9B1F")), id);
         Assert.Equal(BinaryPrimitives.ReadInt64LittleEndian(H("26D6CEEFF1381295")), aux);
         Assert.Equal(U128(H("677F483BB89FD206B244A2D1AC38CB31")), HandshakeCrypto.NewNonceHash(NewNonce, 1, aux));

@@ -92,6 +92,7 @@ public sealed class ServerHandshakeTests
         var key = ready.Key;
         Assert.Equal(client.AuthKey, key.Key);
         Assert.Equal(client.AuthKeyId, key.AuthKeyId);
+        Assert.Equal(client.AuthKeyId, key.ToAuthKey().Id);
         Assert.Equal(client.InitialSalt, key.InitialSalt);
         bool temp = kind is TestClient.PqInnerTemp or TestClient.PqInnerTempDc;
         Assert.Equal(temp, key.IsTemporary);
