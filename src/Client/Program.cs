@@ -7,4 +7,13 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cts.Cancel();
 };
-return await Cli.RunAsync(args, Console.Out, Console.Error, cancellationToken: cts.Token);
+try
+{
+    return await Cli.RunAsync(args, Console.Out, Console.Error, cancellationToken: cts.Token);
+}
+catch (Exception ex)
+{
+    // Only for what Cli.RunAsync cannot catch itself (a broken installation): still one line, never a stack trace.
+    Console.Error.WriteLine($"error: {ex.GetBaseException().Message.ReplaceLineEndings(" ")}");
+    return ExitCodes.Failure;
+}

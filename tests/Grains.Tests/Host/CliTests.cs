@@ -3,7 +3,7 @@ using MtActors.Client;
 using MtActors.Grains.Tests.Infrastructure;
 using MtActors.Silo.Postgres;
 
-namespace MtActors.Grains.Tests.Host;
+namespace MtActors.Grains.Tests.SiloHosting;
 
 /// <summary>The mtactors CLI's errors: one line, a specific exit code, quickly; never a stack trace.</summary>
 [Collection(PostgresCollection.Name)]
@@ -12,7 +12,11 @@ public sealed class CliTests(PostgresFixture pg)
     private static string ClosedPortConnection() =>
         $"Host=127.0.0.1;Port={LocalPostgres.FreeLoopbackPort()};Username=postgres;Password=x;Database=mtactors";
 
-    /// <summary>Runs the built mtactors.dll as its own process, as a user would.</summary>
+    /// <summary>
+    /// Runs the built mtactors.dll as its own process, as a user would. It is started with this test assembly's
+    /// runtimeconfig and deps files, which cover every assembly beside it (the ASP.NET Core shared framework brings
+    /// some of the CLI's dependencies here, so the CLI's own files would miss them).
+    /// </summary>
     private static async Task<(int ExitCode, string Out, string Err, TimeSpan Elapsed)> RunProcessAsync(
         IDictionary<string, string?> environment, params string[] args)
     {
@@ -24,6 +28,12 @@ public sealed class CliTests(PostgresFixture pg)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        var self = typeof(CliTests).Assembly.GetName().Name;
+        psi.ArgumentList.Add("exec");
+        psi.ArgumentList.Add("--runtimeconfig");
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, self + ".runtimeconfig.json"));
+        psi.ArgumentList.Add("--depsfile");
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, self + ".deps.json"));
         psi.ArgumentList.Add(dll);
         foreach (var a in args)
         {

@@ -4,13 +4,14 @@ using MtActors.Silo.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace MtActors.Grains.Tests.Host;
+namespace MtActors.Grains.Tests.SiloHosting;
 
 /// <summary>
 /// The silo as `dotnet run --project src/Silo` starts it with no configuration: its own PostgreSQL in the data
 /// directory (initdb on first run), the schema applied, cluster.json for the CLI; state survives a restart; the CLI
 /// finds it with nothing but the data directory.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class EmbeddedSiloTests
 {
     private static async Task<long> ReceiveFirstMessageAsync(IGrainFactory grains, long authKeyId, long sessionId, long salt)
@@ -92,6 +93,92 @@ public sealed class EmbeddedSiloTests
             {
                 Directory.Delete(dataDirectory, recursive: true);
             }
+        }
+    }
+
+    [Fact]
+    public async Task The_silo_executable_stops_gracefully_on_sigterm_and_stops_its_postgres()
+    {
+        var dataDirectory = SiloUnderTest.NewDataDirectory();
+        var self = typeof(EmbeddedSiloTests).Assembly.GetName().Name;
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[]
+                 {
+                     "exec", "--runtimeconfig", Path.Combine(AppContext.BaseDirectory, self + ".runtimeconfig.json"),
+                     "--depsfile", Path.Combine(AppContext.BaseDirectory, self + ".deps.json"),
+                     Path.Combine(AppContext.BaseDirectory, "MtActors.Silo.dll"),
+                     $"--MtActors:DataDirectory={dataDirectory}",
+                     $"--MtActors:SiloPort={Silo.Postgres.LocalPostgres.FreeLoopbackPort()}",
+                     $"--MtActors:GatewayPort={Silo.Postgres.LocalPostgres.FreeLoopbackPort()}",
+                     "--MtActors:Http:Port=0",
+                 })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment.Remove("ConnectionStrings__MtActors");
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var started = new TaskCompletionSource();
+        var log = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (log)
+            {
+                log.AppendLine(e.Data);
+            }
+
+            if (e.Data?.Contains("Application started", StringComparison.Ordinal) == true)
+            {
+                started.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (log)
+            {
+                log.AppendLine(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await started.Task.WaitAsync(SiloUnderTest.StartBound);
+            var pidFile = Path.Combine(dataDirectory, "postgres", "data", "postmaster.pid");
+            Assert.True(File.Exists(pidFile));
+
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString()]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(process.ExitCode == 0, log.ToString());
+            Assert.False(File.Exists(pidFile), "the embedded PostgreSQL is still running");
+            Assert.Contains("PostgreSQL on port", log.ToString());
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            var pg = Path.Combine(dataDirectory, "postgres", "data");
+            if (File.Exists(Path.Combine(pg, "postmaster.pid")))
+            {
+                // Never leave a server behind, even when the test failed.
+                await using var cleanup = await Silo.Postgres.LocalPostgres.StartAsync(
+                    new Silo.Postgres.LocalPostgresOptions { RootDirectory = Path.Combine(dataDirectory, "postgres") });
+            }
+
+            Directory.Delete(dataDirectory, recursive: true);
         }
     }
 }

@@ -2,7 +2,7 @@ using MtActors.Grains.Tests.Infrastructure;
 using MtActors.Silo.Hosting;
 using MtActors.Silo.Options;
 
-namespace MtActors.Grains.Tests.Host;
+namespace MtActors.Grains.Tests.SiloHosting;
 
 /// <summary>The silo's options and its `migrate` command.</summary>
 [Collection(PostgresCollection.Name)]

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using MtActors.Silo.Hosting;
 using MtActors.Silo.Postgres;
 
-namespace MtActors.Grains.Tests.Host;
+namespace MtActors.Grains.Tests.SiloHosting;
 
 /// <summary>
 /// The real silo host (<see cref="SiloHost.Build"/>, as `dotnet run --project src/Silo` builds it) started in this
