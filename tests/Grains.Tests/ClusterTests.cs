@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using MtActors.Grains.Tests.Infrastructure;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace MtActors.Grains.Tests;
@@ -95,7 +96,8 @@ public sealed class ClusterTests(PostgresFixture pg)
             ("k", authKeyId), ("s", sessionId));
         // This activation must write before it may answer (beyond its reservation): the write is refused, no answer.
         clock.Advance(TimeSpan.FromSeconds(10));
-        await Assert.ThrowsAnyAsync<Exception>(() => session.Receive(TestData.Frame(salt, TestData.ClientMsgId(clock.GetUtcNow()))));
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => session.Receive(TestData.Frame(salt, TestData.ClientMsgId(clock.GetUtcNow()))));
+        Assert.IsType<InconsistentStateException>(refused.InnerException);
         // It deactivated itself; the next activation reads the row again and serves.
         ReceiveResult next = await RetryAsync(() => session.Receive(TestData.Frame(salt, TestData.ClientMsgId(clock.GetUtcNow(), 1))));
         Assert.Equal(ReceiveStatus.Ok, next.Status);
