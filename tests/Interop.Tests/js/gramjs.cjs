@@ -24,9 +24,12 @@ const SPEC = {
     renew: { flag: true }, // ping-delay-disconnect: renew once at delay/2 before the server closes
 };
 
+// The package's own version: telegram 2.26.22 still says "2.26.21" in require('telegram').version (Version.js).
 function safeVersion() {
     try {
-        return require('telegram').version;
+        const path = require('node:path');
+        const dir = path.dirname(require.resolve('telegram'));
+        return JSON.parse(require('node:fs').readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
     } catch {
         return 'unknown';
     }
@@ -66,7 +69,7 @@ run.main(async () => {
     }
 
     // Count handshake attempts (MTProtoSender calls Authenticator.doAuthentication through the module object).
-    const handshake = { attempts: 0, errors: [] };
+    const handshake = { attempts: 0, errors: [], connectErrors: [] };
     const origDoAuth = Authenticator.doAuthentication;
     Authenticator.doAuthentication = async (...args) => {
         handshake.attempts++;
@@ -135,7 +138,8 @@ run.main(async () => {
             retries: opts['handshake-retries'],
             delay: 100,
             isMainSender: true,
-            client: { networkSocket: PromisedNetSockets },
+            // MTProtoSender.connect swallows errors; it hands them to the client's _errorHandler.
+            client: { networkSocket: PromisedNetSockets, _errorHandler: async e => void handshake.connectErrors.push(String(e && e.message ? e.message : e)) },
             _exportedSenderPromises: new Map(),
         });
         senders.push(sender);
@@ -143,7 +147,10 @@ run.main(async () => {
         const conn = new Conn({ ip: opts.host, port: opts.port, dcId: opts.dc, loggers: logger, socket: PromisedNetSockets });
         // MTProtoSender.connect never throws: it returns false after `retries` failed attempts.
         const ok = await withTimeout(sender.connect(conn), remaining(), `${label} connect`);
-        if (!ok) throw new ScenarioError(`${label}: connect failed after ${handshake.attempts} handshake attempt(s)`, { handshake });
+        if (!ok) {
+            const why = handshake.connectErrors.length ? `: ${handshake.connectErrors[handshake.connectErrors.length - 1]}` : '';
+            throw new ScenarioError(`${label}: connect failed after ${handshake.attempts} handshake attempt(s)${why}`, { handshake });
+        }
         return sender;
     }
 
@@ -172,6 +179,7 @@ run.main(async () => {
             autoReconnect: false,
             baseLogger: logger,
         });
+        client._errorHandler = async e => void handshake.connectErrors.push(String(e && e.message ? e.message : e));
         // connect() = key (created or pre-shared) + invokeWithLayer(initConnection(help.getConfig)): any parseable
         // object answers it (real-clients.md §2.5). It resolves false (never throws) when the transport fails.
         const origConnect = MTProtoSender.prototype.connect;
@@ -180,7 +188,10 @@ run.main(async () => {
             return origConnect.apply(this, a);
         };
         const ok = await withTimeout(client.connect(), remaining(), 'TelegramClient.connect (key + initConnection)');
-        if (!ok) throw new ScenarioError(`TelegramClient.connect failed after ${handshake.attempts} handshake attempt(s)`, { handshake });
+        if (!ok) {
+            const why = handshake.connectErrors.length ? `: ${handshake.connectErrors[handshake.connectErrors.length - 1]}` : '';
+            throw new ScenarioError(`TelegramClient.connect failed after ${handshake.attempts} handshake attempt(s)${why}`, { handshake });
+        }
         return client._sender;
     }
 
