@@ -85,6 +85,15 @@ run.main(async () => {
     // >= 0x80 (e.g. 4|128). Read it as raw bytes instead.
     Api.MsgsStateInfo.fromReader = reader => new Api.MsgsStateInfo({ reqMsgId: reader.readLong(), info: reader.tgReadBytes() });
 
+    // Fails every pending wait at once when GramJS loses its connection and cannot get it back (its reconnect
+    // runs connect() again, which resolves false after `handshake-retries` failed attempts).
+    let rejectLost;
+    const lost = new Promise((_, reject) => {
+        rejectLost = reject;
+    });
+    lost.catch(() => {});
+    const orLost = p => Promise.race([p, lost]);
+
     const senders = [];
     let client = null;
     run.setTeardown(async () => {
@@ -104,6 +113,16 @@ run.main(async () => {
 
     function instrument(sender, label) {
         sender.__instrumented = true;
+        let connects = 0;
+        const origConnect = sender.connect.bind(sender);
+        sender.connect = async (...a) => {
+            const ok = await origConnect(...a);
+            if (connects++ > 0 && !ok && !sender.userDisconnected) {
+                const why = handshake.connectErrors.length ? `: ${handshake.connectErrors[handshake.connectErrors.length - 1]}` : '';
+                rejectLost(new ScenarioError(`${label}: connection lost and GramJS could not reconnect${why}`));
+            }
+            return ok;
+        };
         // Incoming: every decoded object, also inside containers and gzip (_processMessage recurses).
         const origProcess = sender._processMessage.bind(sender);
         sender._processMessage = async message => {
@@ -206,12 +225,12 @@ run.main(async () => {
     async function send(sender, req, what) {
         const st = new RequestState(req);
         sender._sendQueue.append(st);
-        const value = await withTimeout(st.promise, remaining(), what);
+        const value = await withTimeout(orLost(st.promise), remaining(), what);
         return { value, msgId: st.msgId };
     }
     // The client's own path in client mode (TelegramClient.invoke), the raw sender otherwise.
     async function invoke(sender, req, what) {
-        if (client && sender === main) return withTimeout(client.invoke(req), remaining(), what);
+        if (client && sender === main) return withTimeout(orLost(client.invoke(req)), remaining(), what);
         return (await send(sender, req, what)).value;
     }
 
@@ -290,7 +309,7 @@ run.main(async () => {
             wrapped.catch(() => {});
             const which = await Promise.race([
                 wrapped.then(r => ({ obj: r.value, wrapped: true })),
-                bare.next(remaining()).then(obj => ({ obj, wrapped: false })),
+                orLost(bare.next(remaining())).then(obj => ({ obj, wrapped: false })),
             ]);
             const r = { target: label, sessionId: String(sessionId), answer: which.obj.className, answerSessionId: which.obj.sessionId.toString(), wrapped: which.wrapped };
             results.push(r);
@@ -335,7 +354,7 @@ run.main(async () => {
         // msgs_state_req is a constructor in GramJS's schema: send it raw, catch msgs_state_info in the jump table.
         const bare = catchBare(main, ['MsgsStateInfo']);
         main._sendQueue.append(new RequestState(new Api.MsgsStateReq({ msgIds: ids.map(i => i.msgId) })));
-        const info = await bare.next(remaining());
+        const info = await orLost(bare.next(remaining()));
         const bytes = Buffer.from(info.info);
         run.result.reqMsgId = info.reqMsgId.toString();
         run.result.states = ids.map((i, k) => ({ label: i.label, msgId: i.msgId.toString(), status: k < bytes.length ? bytes[k] : null }));
