@@ -151,7 +151,7 @@ public static class MessageCipher
         BinaryPrimitives.WriteInt64LittleEndian(plain[16..], header.MsgId);
         BinaryPrimitives.WriteInt32LittleEndian(plain[24..], header.SeqNo);
         BinaryPrimitives.WriteInt32LittleEndian(plain[28..], bodyLength);
-        RandomNumberGenerator.Fill(plain[(InternalHeaderLength + bodyLength)..]);
+        RandomPool.Fill(plain[(InternalHeaderLength + bodyLength)..]);
         EncryptPlaintextInPlace(key, sender, frame[..total], out quickAckToken);
         return total;
     }

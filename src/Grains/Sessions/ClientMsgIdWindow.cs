@@ -1,0 +1,65 @@
+using MtActors.Protocol.Messages;
+
+namespace MtActors.Grains.Sessions;
+
+/// <summary>
+/// Replay and duplicate protection for the client's msg_ids of one session: the protocol rules of
+/// <see cref="MsgIdRules"/> (16/17/18) and <see cref="ReceivedMsgWindow"/> (duplicates, 20, 32/33), plus
+/// the session's "unknown zone": ids at or below <see cref="UnknownUpTo"/> that are not remembered are
+/// too old to tell (20), because a crashed activation may have accepted them without writing them down
+/// (its replay reservation, see docs/persistence.md). Remembered ids stay duplicates.
+/// Pure: no I/O, the clock comes in as an argument.
+/// </summary>
+public sealed class ClientMsgIdWindow
+{
+    private readonly ReceivedMsgWindow _window;
+
+    public ClientMsgIdWindow(int capacity) => _window = new ReceivedMsgWindow(capacity);
+
+    private ClientMsgIdWindow(ReceivedMsgWindow window, long highWater, long unknownUpTo)
+    {
+        _window = window;
+        HighWater = highWater;
+        UnknownUpTo = unknownUpTo;
+    }
+
+    public static ClientMsgIdWindow FromState(ReceivedMsgWindowState state, int capacity, long highWater, long unknownUpTo) =>
+        new(ReceivedMsgWindow.FromState(state, capacity), highWater, unknownUpTo);
+
+    /// <summary>Greatest accepted msg_id (0 if none).</summary>
+    public long HighWater { get; private set; }
+
+    /// <summary>Ids at or below this that are not remembered get 20.</summary>
+    public long UnknownUpTo { get; private set; }
+
+    public ReceivedMsgWindowState ToState() => _window.ToState();
+
+    /// <summary>
+    /// Checks one msg_id and remembers it when it is new. <paramref name="topLevel"/>: the time window
+    /// applies to the top-level message only (items of a container are covered by the container's msg_id;
+    /// tdlib re-sends an aged query in a fresh container with its original msg_id).
+    /// </summary>
+    public MessageVerdict Accept(long msgId, int seqNo, bool topLevel, DateTimeOffset now)
+    {
+        BadMsgCode code = topLevel ? MsgIdRules.Check(msgId, now) : MsgIdRules.CheckModulo(msgId);
+        if (code != BadMsgCode.None) return (MessageVerdict)(int)code;
+        if (msgId <= UnknownUpTo && !_window.Contains(msgId)) return MessageVerdict.MsgIdTooOldToTell;
+        MsgIdCheck check = _window.TryAdd(msgId, seqNo);
+        if (check == MsgIdCheck.New && msgId > HighWater) HighWater = msgId;
+        return check switch
+        {
+            MsgIdCheck.New => MessageVerdict.Accepted,
+            MsgIdCheck.Duplicate => MessageVerdict.Duplicate,
+            MsgIdCheck.TooOld => MessageVerdict.MsgIdTooOldToTell,
+            MsgIdCheck.SeqNoTooLow => MessageVerdict.SeqNoTooLow,
+            MsgIdCheck.SeqNoTooHigh => MessageVerdict.SeqNoTooHigh,
+            _ => throw new InvalidOperationException($"unexpected {check}"),
+        };
+    }
+
+    /// <summary>Marks everything at or below <paramref name="upTo"/> that is not remembered as unknown.</summary>
+    public void ForgetUpTo(long upTo)
+    {
+        if (upTo > UnknownUpTo) UnknownUpTo = upTo;
+    }
+}
