@@ -42,13 +42,10 @@ public sealed class GrainFailoverTests(ITestOutputHelper output)
         }
 
         var live = sessions.Skip(9).ToList();
-        var management = grains.GetGrain<IManagementGrain>(0);
-        var victimPort = cluster.PortsOf(2).Silo;
         var victims = new List<Tracked>();
         foreach (var t in live)
         {
-            var address = await management.GetActivationAddress(t.Session.Grain(grains));
-            if (address?.Endpoint.Port == victimPort)
+            if (await cluster.LocateAsync(t.Session.Grain(grains)) == 2)
             {
                 victims.Add(t);
             }

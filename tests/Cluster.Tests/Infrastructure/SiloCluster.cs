@@ -47,7 +47,7 @@ internal sealed class SiloCluster : IAsyncDisposable
     private readonly SiloClusterOptions _options;
     private readonly (int Silo, int Gateway, int Http, int MtProto) _base;
     private LocalPostgres _postgres;
-    private IHost? _client;
+    private readonly Dictionary<int, IHost> _clients = [];
 
     private SiloCluster(SiloClusterOptions options, LocalPostgres postgres, string root, (int, int, int, int) basePorts)
     {
@@ -161,12 +161,17 @@ internal sealed class SiloCluster : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>An Orleans cluster client in this process (created once), for grain-level checks.</summary>
-    public async Task<IClusterClient> ClientAsync()
+    /// <summary>
+    /// An Orleans cluster client in this process, for grain-level checks: through any silo (membership table), or
+    /// only through silo <paramref name="via"/>'s gateway (static list) so that a test decides where calls enter.
+    /// Created once per choice; disposed with the cluster.
+    /// </summary>
+    public async Task<IClusterClient> ClientAsync(int? via = null)
     {
-        if (_client is not null)
+        var key = via ?? 0;
+        if (_clients.TryGetValue(key, out var existing))
         {
-            return _client.Services.GetRequiredService<IClusterClient>();
+            return existing.Services.GetRequiredService<IClusterClient>();
         }
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -178,19 +183,43 @@ internal sealed class SiloCluster : IAsyncDisposable
                 o.ClusterId = ClusterId;
                 o.ServiceId = ClusterId;
             });
-            client.UseAdoNetClustering(o =>
+            if (via is { } instance)
             {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = ConnectionString;
-            });
+                client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, PortsOf(instance).Gateway));
+            }
+            else
+            {
+                client.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = ConnectionString;
+                });
+            }
+
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
         });
         var host = builder.Build();
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await host.StartAsync(bound.Token);
-        _client = host;
+        _clients[key] = host;
         return host.Services.GetRequiredService<IClusterClient>();
+    }
+
+    /// <summary>The instance whose silo hosts the grain's activation now (management grain), or null.</summary>
+    public async Task<int?> LocateAsync(IAddressable grain)
+    {
+        var client = await ClientAsync();
+        var address = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain);
+        for (var i = 1; i <= MaxInstances; i++)
+        {
+            if (address?.Endpoint.Port == PortsOf(i).Silo)
+            {
+                return i;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Membership rows of this cluster: silo port to Orleans status (3 = active, 6 = dead).</summary>
@@ -262,18 +291,18 @@ internal sealed class SiloCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_client is not null)
+        foreach (var client in _clients.Values)
         {
             try
             {
                 using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await _client.StopAsync(stop.Token);
+                await client.StopAsync(stop.Token);
             }
             catch (Exception ex) when (ex is OperationCanceledException or OrleansException or ObjectDisposedException)
             {
             }
 
-            _client.Dispose();
+            client.Dispose();
         }
 
         await Task.WhenAll(_silos.Values.Select(s => s.DisposeAsync().AsTask()));
