@@ -22,6 +22,9 @@ public static class GrainMetrics
     private static readonly Counter<long> DestroySessions =
         Meter.CreateCounter<long>("mtactors.destroy_session", description: "destroy_session answers, by outcome (ok / none)");
 
+    private static readonly Counter<long> BadMsgs =
+        Meter.CreateCounter<long>("mtactors.bad_msg_notifications", description: "bad_msg_notification and bad_server_salt (48) sent, by code");
+
     private static readonly Counter<long> AuthKeys =
         Meter.CreateCounter<long>("mtactors.auth_keys", description: "Auth key events (registered / destroyed / expired)");
 
@@ -34,6 +37,8 @@ public static class GrainMetrics
     internal static void SessionActivated() => SessionActivations.Add(1);
 
     internal static void DestroySession(bool ok) => DestroySessions.Add(1, new KeyValuePair<string, object?>("outcome", ok ? "ok" : "none"));
+
+    internal static void BadMsg(int code) => BadMsgs.Add(1, new KeyValuePair<string, object?>("code", code));
 
     internal static void AuthKey(string @event) => AuthKeys.Add(1, new KeyValuePair<string, object?>("event", @event));
 
