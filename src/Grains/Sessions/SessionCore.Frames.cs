@@ -439,47 +439,37 @@ public sealed partial class SessionCore
             if (resent.Add(m.MsgId)) resends.Add(m);
         }
 
-        var items = new List<OutgoingMessage>(resends.Count + plan.Messages.Count);
-        foreach (UnackedMessage m in resends) items.Add(new OutgoingMessage(m.MsgId, m.SeqNo, m.Body));
+        var items = new List<Pending>(resends.Count + plan.Messages.Count);
+        foreach (UnackedMessage m in resends) items.Add(new Pending(m.Body, m, null));
         foreach (PlannedMessage m in plan.Messages)
         {
-            if (m.Body is null) continue;
-            OutboundHeader header = Allocate(m.ContentRelated ? OutboundKind.ContentRelated | OutboundKind.Response : OutboundKind.Response, now);
-            items.Add(new OutgoingMessage(header.MsgId, header.SeqNo, m.Body));
-            if (m.ContentRelated && _exists)
-            {
-                _outbox.Add(new UnackedMessage { MsgId = header.MsgId, SeqNo = header.SeqNo, Body = m.Body, ReqMsgId = m.AnswersMsgId });
-            }
-            if (m.AnswersMsgId != 0 && _queries.TryGetValue(m.AnswersMsgId, out QueryRecord? record))
-            {
-                record.Running = false;
-                record.AnswerMsgId = header.MsgId;
-                record.AnswerSeqNo = header.SeqNo;
-                record.AnswerBytes = m.Body.Length;
-                record.Done?.TrySetResult();
-            }
+            if (m.Body is not null) items.Add(new Pending(m.Body, null, m));
         }
+        ImmutableArray<OutgoingMessage> frames = Pack(items, now);
         foreach (PendingCall call in plan.CallList)
         {
             if (call is ApiCall { Record: var r }) r.Done?.TrySetResult();
         }
         ForgetOldQueries();
-
         return new FrameResult(
             plan.CloseAfterSend ? FrameDisposition.CloseAfterSend : FrameDisposition.Continue,
             plan.Salt,
-            Pack(items, resends.Count, now),
+            frames,
             plan.DisconnectDelaySeconds);
     }
 
+    /// <summary>A message to pack: a re-send (its header kept) or a new one (its header allocated when packed).</summary>
+    private readonly record struct Pending(byte[] Body, UnackedMessage? Resend, PlannedMessage? New);
+
     /// <summary>
     /// One message alone when that is all there is (and it is not a re-send); else containers of at most 1024 items
-    /// and <see cref="MaxContainerBytes"/>, each allocated after its items (greater msg_id, even seq_no, not below theirs).
+    /// and <see cref="MaxContainerBytes"/> (a larger message travels alone). Headers are allocated in sending order:
+    /// a container after its items (greater msg_id, even seq_no, not below theirs), so msg_ids rise frame by frame.
     /// </summary>
-    private ImmutableArray<OutgoingMessage> Pack(List<OutgoingMessage> items, int resendCount, DateTimeOffset now)
+    private ImmutableArray<OutgoingMessage> Pack(List<Pending> items, DateTimeOffset now)
     {
         if (items.Count == 0) return [];
-        if (items.Count == 1 && resendCount == 0) return [items[0]];
+        if (items.Count == 1 && items[0].New is { } only) return [Emit(only, now)];
         var frames = ImmutableArray.CreateBuilder<OutgoingMessage>();
         int start = 0;
         while (start < items.Count)
@@ -493,21 +483,47 @@ public sealed partial class SessionCore
                 bytes += size;
                 end++;
             }
-            if (end - start == 1 && start >= resendCount)
+            if (end - start == 1 && items[start].New is { } big && bytes > MaxContainerBytes)
             {
-                frames.Add(items[start]); // too big to share a container, and not a re-send
+                frames.Add(Emit(big, now)); // too big to share a container, and not a re-send
             }
             else
             {
                 using var writer = new TlWriter((int)Math.Min(bytes, int.MaxValue));
                 MsgContainer.WriteHeader(writer, end - start);
-                for (int i = start; i < end; i++) MsgContainer.WriteItem(writer, items[i].MsgId, items[i].SeqNo, items[i].Body);
+                for (int i = start; i < end; i++)
+                {
+                    OutgoingMessage m = items[i].Resend is { } resend
+                        ? new OutgoingMessage(resend.MsgId, resend.SeqNo, resend.Body)
+                        : Emit(items[i].New!, now);
+                    MsgContainer.WriteItem(writer, m.MsgId, m.SeqNo, m.Body);
+                }
                 OutboundHeader header = Allocate(OutboundKind.Response, now);
                 frames.Add(new OutgoingMessage(header.MsgId, header.SeqNo, writer.ToArray()));
             }
             start = end;
         }
         return frames.ToImmutable();
+    }
+
+    /// <summary>Allocates a new message's header; a content-related one is kept until acknowledged, an answer recorded.</summary>
+    private OutgoingMessage Emit(PlannedMessage m, DateTimeOffset now)
+    {
+        byte[] body = m.Body!;
+        OutboundHeader header = Allocate(m.ContentRelated ? OutboundKind.ContentRelated | OutboundKind.Response : OutboundKind.Response, now);
+        if (m.ContentRelated && _exists)
+        {
+            _outbox.Add(new UnackedMessage { MsgId = header.MsgId, SeqNo = header.SeqNo, Body = body, ReqMsgId = m.AnswersMsgId });
+        }
+        if (m.AnswersMsgId != 0 && _queries.TryGetValue(m.AnswersMsgId, out QueryRecord? record))
+        {
+            record.Running = false;
+            record.AnswerMsgId = header.MsgId;
+            record.AnswerSeqNo = header.SeqNo;
+            record.AnswerBytes = body.Length;
+            record.Done?.TrySetResult();
+        }
+        return new OutgoingMessage(header.MsgId, header.SeqNo, body);
     }
 
     /// <summary>
