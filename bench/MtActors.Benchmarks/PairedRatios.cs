@@ -30,10 +30,12 @@ internal static class PairedRatios
         }
     }
 
-    private static void Report(string name, Action a, Action b)
+    internal static void Report(string name, Action a, Action b)
     {
         const int Rounds = 400;
-        for (int i = 0; i < 2000; i++) { a(); b(); } // warm up (tiered JIT)
+        // Warm up by time, not count: on a loaded machine the tier-1 recompilation arrives late.
+        long warmUntil = Stopwatch.GetTimestamp() + Stopwatch.Frequency; // 1 s
+        while (Stopwatch.GetTimestamp() < warmUntil) { a(); b(); }
         int iterations = Calibrate(a);
         var ta = new double[Rounds];
         var tb = new double[Rounds];
