@@ -1,0 +1,77 @@
+namespace MtActors.Grains.Sessions;
+
+/// <summary>
+/// At most one storage write in flight; changes made while a write runs ride the next one.
+/// <see cref="Schedule"/> starts a background write if none runs (fire and forget, errors are reported
+/// to <c>onError</c> and retried with the next change); <see cref="FlushAsync"/> returns once every change
+/// made before the call is durable, and throws if the write that had to carry it failed.
+/// Not thread-safe: meant for one grain activation (single-threaded scheduler).
+/// </summary>
+public sealed class CoalescingWriter
+{
+    private readonly Func<Task> _writeOnce;
+    private readonly Action<Exception> _onError;
+    private Task? _running;
+    private long _changes;   // bumped by every Schedule/Flush request
+    private long _durable;   // changes covered by the last successful write
+    private Exception? _lastError;
+
+    public CoalescingWriter(Func<Task> writeOnce, Action<Exception> onError)
+    {
+        _writeOnce = writeOnce;
+        _onError = onError;
+    }
+
+    /// <summary>True while a write is running.</summary>
+    public bool Busy => _running is { IsCompleted: false };
+
+    /// <summary>Marks the state changed and makes sure a write will carry it (does not wait).</summary>
+    public void Schedule()
+    {
+        _changes++;
+        if (!Busy) _running = RunAsync();
+    }
+
+    /// <summary>Returns when everything changed up to now is durable.</summary>
+    public async Task FlushAsync()
+    {
+        long target = ++_changes;
+        while (_durable < target)
+        {
+            if (!Busy)
+            {
+                _running = RunAsync();
+                await _running;
+                if (_durable < target) throw new InvalidOperationException("state write failed", _lastError);
+            }
+            else
+            {
+                await _running!;
+            }
+        }
+    }
+
+    /// <summary>Waits for the running write, if any (its failure is not rethrown).</summary>
+    public Task IdleAsync() => _running ?? Task.CompletedTask;
+
+    private async Task RunAsync()
+    {
+        await Task.Yield(); // never write inline in the caller's frame
+        while (_durable < _changes)
+        {
+            long covering = _changes;
+            try
+            {
+                await _writeOnce();
+                _durable = covering;
+                _lastError = null;
+            }
+            catch (Exception ex)
+            {
+                _lastError = ex;
+                _onError(ex);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using MtActors.Grains.Sessions;
+
+namespace MtActors.Grains.Tests;
+
+public sealed class CoalescingWriterTests
+{
+    [Fact]
+    public async Task Changes_made_during_a_write_ride_one_next_write_and_never_two_run_at_once()
+    {
+        int running = 0, maxRunning = 0, writes = 0;
+        var gate = new TaskCompletionSource();
+        var writer = new CoalescingWriter(async () =>
+        {
+            maxRunning = Math.Max(maxRunning, Interlocked.Increment(ref running));
+            writes++;
+            if (writes == 1) await gate.Task;
+            Interlocked.Decrement(ref running);
+        }, _ => { });
+
+        writer.Schedule();
+        await Task.Delay(50);
+        for (int i = 0; i < 100; i++) writer.Schedule(); // while write 1 hangs
+        Assert.Equal(1, writes);
+        gate.SetResult();
+        await writer.IdleAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        await writer.IdleAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(2, writes);
+        Assert.Equal(1, maxRunning);
+    }
+
+    [Fact]
+    public async Task Flush_waits_for_a_write_that_started_after_the_change_and_reports_its_failure()
+    {
+        int writes = 0;
+        bool fail = false;
+        var writer = new CoalescingWriter(() =>
+        {
+            writes++;
+            return fail ? Task.FromException(new IOException("db down")) : Task.CompletedTask;
+        }, _ => { });
+
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, writes);
+        fail = true;
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.IsType<IOException>(ex.InnerException);
+        fail = false;
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(3, writes);
+    }
+}
