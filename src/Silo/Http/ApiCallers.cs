@@ -77,7 +77,7 @@ public sealed class ApiCallers
     }
 
     /// <summary>
-    /// The caller of a request: the <c>token</c> route value (<c>/bot&lt;token&gt;/...</c>) or the
+    /// The caller of a request: the token in the path (<c>/bot&lt;token&gt;/...</c>) or the
     /// <c>Authorization: Bearer</c> header. Cached in the request's items (the rate limiter and the endpoint both ask).
     /// </summary>
     public ApiCaller? Resolve(HttpContext context)
@@ -92,12 +92,19 @@ public sealed class ApiCallers
         return caller;
     }
 
-    /// <summary>The token a request presents, or null.</summary>
+    /// <summary>The route parameter of <c>/bot&lt;token&gt;/</c> (<c>bot_token</c>) and <c>/user&lt;token&gt;/</c> (<c>user_token</c>).</summary>
+    public static string PathTokenParameter(ApiScope scope) => ScopeName(scope) + "_token";
+
+    /// <summary>The token a request presents (in the path after <c>bot</c> or <c>user</c>, or as a bearer token), or null.</summary>
     public static string? TokenOf(HttpContext context)
     {
-        if (context.Request.RouteValues.TryGetValue("token", out var routeToken) && routeToken is string t)
+        foreach (var scope in (ApiScope[])[ApiScope.Bot, ApiScope.User])
         {
-            return t;
+            if (context.Request.RouteValues.TryGetValue(PathTokenParameter(scope), out var value) && value is string prefixed &&
+                prefixed.StartsWith(ScopeName(scope), StringComparison.Ordinal))
+            {
+                return prefixed[ScopeName(scope).Length..];
+            }
         }
 
         var header = context.Request.Headers.Authorization.ToString();

@@ -70,9 +70,12 @@ public static partial class HttpApiExtensions
             };
         });
 
-        // The Telegram-style routes carry the token in the path: ASP.NET Core's request-start log lines (category
-        // Microsoft.AspNetCore.Hosting.Diagnostics, Information and Debug) print the path, so they are held at Warning.
+        // The Telegram-style routes carry the token in the path. ASP.NET Core prints request paths in the request-start
+        // lines (Microsoft.AspNetCore.Hosting.Diagnostics, Information/Debug), the route matcher's Debug lines and
+        // Kestrel's bad-request Debug lines: those categories are held above the levels that print paths.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing.Matching", LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information);
         return builder;
     }
 
@@ -126,7 +129,9 @@ public static partial class HttpApiExtensions
     private static void MapTokenInPath(WebApplication app, ApiScope scope)
     {
         var prefix = ApiCallers.ScopeName(scope);
-        var group = app.MapGroup($"/{prefix}{{token}}")
+        // One route parameter holding "bot<token>" (a complex segment "bot{token}" fails when the token itself
+        // contains "bot"); ApiCallers.TokenOf strips the prefix.
+        var group = app.MapGroup($"/{{{ApiCallers.PathTokenParameter(scope)}:regex(^{prefix}.)}}")
             .WithTags(OpenApiTag)
             .RequireRateLimiting(RateLimitPolicy)
             .AddEndpointFilter(new CallerFilter(requiredScope: scope, adminOnly: false));

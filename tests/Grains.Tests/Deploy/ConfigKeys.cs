@@ -36,6 +36,7 @@ public static class ConfigKeys
         Walk(typeof(HttpApiOptions), HttpApiOptions.SectionName, keys);
         Walk(typeof(ObservabilityOptions), ObservabilityOptions.SectionName, keys);
         Walk(typeof(KubernetesOptions), KubernetesOptions.SectionName, keys);
+        Walk(typeof(SessionOptions), SessionOptions.Section, keys);
         return keys;
     }
 

@@ -195,9 +195,8 @@ public sealed class HttpApiTests(HttpFixture f)
         Assert.Equal(okBefore + 1, PrometheusText.Value(text, name, ("result", "destroy_session_ok"), ("source", "http")));
         Assert.Equal(noneBefore + 1, PrometheusText.Value(text, name, ("result", "destroy_session_none"), ("source", "http")));
         Assert.Contains("# TYPE mtactors_destroy_session_total counter", text);
-        // ASP.NET Core's request metrics ride along; Orleans' meter too (its catalog counts activations).
-        Assert.Contains("http_server_request_duration_seconds", text);
-        Assert.Contains("orleans_", text);
+        // Orleans' own meter rides along (its catalog counts activations).
+        Assert.Contains("orleans_catalog_activation", text);
     }
 
     [Fact]
@@ -217,8 +216,8 @@ public sealed class HttpApiTests(HttpFixture f)
         var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
         foreach (var expected in (string[])[
                      "/api/v1/authkeys/{authKeyId}/sessions", "/api/v1/authkeys/{authKeyId}/sessions/{sessionId}",
-                     "/api/v1/authkeys/{authKeyId}", "/bot{token}/destroy_session", "/bot{token}/get_session",
-                     "/bot{token}/get_sessions", "/user{token}/destroy_session", "/user{token}/get_session", "/user{token}/get_sessions"])
+                     "/api/v1/authkeys/{authKeyId}", "/{bot_token}/destroy_session", "/{bot_token}/get_session",
+                     "/{bot_token}/get_sessions", "/{user_token}/destroy_session", "/{user_token}/get_session", "/{user_token}/get_sessions"])
         {
             Assert.Contains(expected, paths);
         }
@@ -243,8 +242,8 @@ public sealed class HttpApiTests(HttpFixture f)
         Assert.Contains(lines, l => l.Contains("farmbot (bot) destroyed session", StringComparison.Ordinal)); // logging works
         foreach (var token in (string[])[HttpFixture.AdminToken, HttpFixture.BotToken, HttpFixture.UserToken, HttpFixture.OtherBotToken])
         {
-            Assert.DoesNotContain(lines, l => l.Contains(token, StringComparison.Ordinal));
-            Assert.DoesNotContain(lines, l => l.Contains(token.Split(':')[^1], StringComparison.Ordinal));
+            var leaks = lines.Where(l => l.Contains(token.Split(':')[^1], StringComparison.Ordinal)).ToList();
+            Assert.True(leaks.Count == 0, "a token in the logs: " + string.Join("\n", leaks));
         }
     }
 }

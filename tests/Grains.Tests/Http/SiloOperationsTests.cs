@@ -59,11 +59,13 @@ public sealed class SiloOperationsTests(HttpFixture f)
     }
 
     [Fact]
-    public async Task Ready_turns_503_when_PostgreSQL_stops_while_live_stays_200()
+    public async Task Ready_turns_503_while_PostgreSQL_is_down_and_200_again_when_it_is_back_while_live_stays_200()
     {
-        // Its own server: this test stops it.
+        // Its own server, kept on disk: this test stops it and starts it again on the same port.
+        var root = Path.Combine(Path.GetTempPath(), "mtactors-pg-health-" + Guid.NewGuid().ToString("N")[..12]);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var pg = await LocalPostgres.StartThrowawayAsync("mtactors_health", cancellationToken: timeout.Token);
+        var pg = await LocalPostgres.StartAsync(new LocalPostgresOptions { RootDirectory = root, Database = "mtactors_health" },
+            cancellationToken: timeout.Token);
         try
         {
             await SchemaMigrator.ApplyAsync(pg.ConnectionString);
@@ -71,18 +73,24 @@ public sealed class SiloOperationsTests(HttpFixture f)
                 ("MtActors:Observability:ReadyTimeoutSeconds", "2")));
             Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/health/ready")).StatusCode);
 
-            // Pooled connections stay in the pool: the check must notice the server is gone all the same.
             await pg.StopAsync();
+            var started = System.Diagnostics.Stopwatch.StartNew();
             var response = await silo.Http.GetAsync("/health/ready");
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"got {(int)response.StatusCode}: {body}");
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"the readiness check took {started.Elapsed}");
             var checks = JsonDocument.Parse(body).RootElement.GetProperty("checks");
             Assert.Equal("Unhealthy", checks.GetProperty("postgresql").GetProperty("status").GetString());
             Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/health/live")).StatusCode);
+
+            pg = LocalPostgres.Create(new LocalPostgresOptions { RootDirectory = root, Database = "mtactors_health", Port = pg.Port });
+            await pg.StartAsync(timeout.Token);
+            Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/health/ready")).StatusCode);
         }
         finally
         {
-            await pg.DisposeAsync();
+            await pg.StopAsync();
+            Directory.Delete(root, recursive: true);
         }
     }
 }
