@@ -195,8 +195,8 @@ public sealed class HttpApiTests(HttpFixture f)
         Assert.Equal(okBefore + 1, PrometheusText.Value(text, name, ("result", "destroy_session_ok"), ("source", "http")));
         Assert.Equal(noneBefore + 1, PrometheusText.Value(text, name, ("result", "destroy_session_none"), ("source", "http")));
         Assert.Contains("# TYPE mtactors_destroy_session_total counter", text);
-        // Orleans' own meter rides along (its catalog counts activations).
-        Assert.Contains("orleans_catalog_activation", text);
+        // (Orleans' meter is exported too, but it is not asserted here: the test process hosts many silos whose
+        // same-named meters come and go, and OpenTelemetry drops the duplicates' streams.)
     }
 
     [Fact]
