@@ -45,6 +45,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _core = _state.RecordExists ? SessionCore.Load(_state.State, _options) : SessionCore.Empty(_options);
+        GrainMetrics.SessionActivated();
         return Task.CompletedTask;
     }
 
@@ -58,7 +59,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             // Clean end: write the exact window and counters, releasing the reservations.
             SessionState final = _core.Snapshot(final: true);
             _state.State = final;
-            await _state.WriteStateAsync(cancellationToken);
+            await GrainMetrics.TimeWriteAsync("final", () => _state.WriteStateAsync(cancellationToken));
             _core.Persisted(final);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -70,6 +71,71 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         {
             _gate.Release();
         }
+    }
+
+    public async Task<FrameResult> ProcessFrame(IncomingFrame frame)
+    {
+        // First cut (contract landing): salt, msg_id checks, new_session_created, ping / ping_delay_disconnect,
+        // msgs_ack; any other body gets rpc_error 400. The complete session layer replaces this.
+        var messages = new List<(long MsgId, int SeqNo, byte[] Body)> { (frame.MsgId, frame.SeqNo, frame.Body) };
+        var reader = new Protocol.Tl.TlReader(frame.Body);
+        if (Protocol.Schema.MsgContainer.TryReadHeader(ref reader, out int count))
+        {
+            for (int i = 0; i < count && Protocol.Schema.MsgContainer.TryReadItem(ref reader, out var item); i++)
+            {
+                messages.Add((item.MsgId, item.SeqNo, item.Body.ToArray()));
+            }
+        }
+        ReceiveResult received = await Receive(new ReceiveRequest(frame.Salt, [.. messages.Select(m => new InboundMessage(m.MsgId, m.SeqNo))]));
+        if (received.Status == ReceiveStatus.AuthKeyUnknown) return FrameResult.KeyUnknown;
+        var bodies = new List<(byte[] Body, OutboundKind Kind, OutboundHeader? Header)>();
+        foreach (SessionNotice n in received.Notices)
+        {
+            Protocol.Schema.TlObject notice = n.Kind switch
+            {
+                SessionNoticeKind.NewSessionCreated => new Protocol.Schema.NewSessionCreated(n.RefMsgId, n.UniqueId, n.ServerSalt),
+                SessionNoticeKind.BadServerSalt => new Protocol.Schema.BadServerSalt(n.RefMsgId, n.RefSeqNo, 48, n.ServerSalt),
+                _ => new Protocol.Schema.BadMsgNotification(n.RefMsgId, n.RefSeqNo, n.Code),
+            };
+            bodies.Add((notice.ToBytes(), default, n.Header));
+        }
+        int delay = 0;
+        for (int i = 0; i < received.Messages.Length; i++)
+        {
+            if (received.Messages[i].Verdict != MessageVerdict.Accepted) continue;
+            var (msgId, _, body) = messages[i];
+            if (body.Length < 4) continue;
+            uint id = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(body);
+            if (id is Protocol.Schema.ConstructorIds.MsgContainer or Protocol.Schema.ConstructorIds.MsgsAck) continue;
+            Protocol.Schema.ServiceSchema.TryRead(body, out var obj, out _);
+            switch (obj)
+            {
+                case Protocol.Schema.Ping ping:
+                    bodies.Add((new Protocol.Schema.Pong(msgId, ping.PingId).ToBytes(), OutboundKind.Response, null));
+                    break;
+                case Protocol.Schema.PingDelayDisconnect pdd:
+                    bodies.Add((new Protocol.Schema.Pong(msgId, pdd.PingId).ToBytes(), OutboundKind.Response, null));
+                    delay = Math.Max(1, pdd.DisconnectDelay);
+                    break;
+                default:
+                    using (var w = new Protocol.Tl.TlWriter())
+                    {
+                        Protocol.Schema.RpcResult.WriteHeader(w, msgId);
+                        new Protocol.Schema.RpcError(400, "METHOD_INVALID").WriteTo(w);
+                        bodies.Add((w.ToArray(), OutboundKind.Response | OutboundKind.ContentRelated, null));
+                    }
+                    break;
+            }
+        }
+        ImmutableArray<OutboundHeader> headers = await AllocateOutbound([.. bodies.Where(b => b.Header is null).Select(b => b.Kind)]);
+        var outgoing = ImmutableArray.CreateBuilder<OutgoingMessage>();
+        int next = 0;
+        foreach (var b in bodies)
+        {
+            OutboundHeader h = b.Header ?? headers[next++];
+            outgoing.Add(new OutgoingMessage(h.MsgId, h.SeqNo, b.Body));
+        }
+        return new FrameResult(FrameDisposition.Continue, received.ServerSalt, outgoing.ToImmutable(), delay);
     }
 
     public async Task<ReceiveResult> Receive(ReceiveRequest request)
@@ -84,7 +150,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                 return new ReceiveResult(ReceiveStatus.AuthKeyUnknown, 0, false, [], []);
             }
             bool existed = _core.Exists;
-            ReceiveResult result = _core.Receive(request.Salt, request.Messages, binding, _clock.GetUtcNow());
+            ReceiveResult result = _core.Receive(request.Salt, request.Messages.IsDefault ? [] : request.Messages, binding, _clock.GetUtcNow());
             if (result.Created)
             {
                 // The key must list the session before the session exists (destroy_auth_key finds it).
@@ -95,6 +161,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                     return new ReceiveResult(ReceiveStatus.AuthKeyUnknown, 0, false, [], []);
                 }
                 LogSessionCreated(_authKeyId, _sessionId, _core.UniqueId);
+                GrainMetrics.SessionCreated();
             }
             await PersistAsync(existed || result.Created);
             return result;
@@ -150,6 +217,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             return new DestroySessionResult(sessionId, DestroySessionOutcome.None);
         }
         bool existed = await GrainFactory.GetSessionGrain(_authKeyId, sessionId).Destroy();
+        GrainMetrics.DestroySession(existed);
         return new DestroySessionResult(sessionId, existed ? DestroySessionOutcome.Ok : DestroySessionOutcome.None);
     }
 
@@ -164,7 +232,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             existed = _core.Exists;
             if (existed)
             {
-                await _state.ClearStateAsync(); // DeleteStateOnClear: the row is deleted
+                await GrainMetrics.TimeWriteAsync("delete", () => _state.ClearStateAsync()); // DeleteStateOnClear: the row is deleted
                 LogSessionDestroyed(_authKeyId, _sessionId, _core.UniqueId);
                 _core = SessionCore.Empty(_options);
                 _binding = null;
@@ -222,7 +290,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private async Task PersistAsync(bool changed)
     {
         if (!_core.Exists || !changed) return;
-        if (_core.MustPersist) await _writer.FlushAsync();
+        if (_core.MustPersist) await GrainMetrics.TimeWriteAsync("awaited", _writer.FlushAsync);
         else _writer.Schedule();
     }
 
@@ -230,7 +298,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     {
         SessionState snapshot = _core.Snapshot(final: false);
         _state.State = snapshot;
-        await _state.WriteStateAsync();
+        await GrainMetrics.TimeWriteAsync("write", () => _state.WriteStateAsync());
         _core.Persisted(snapshot);
     }
 

@@ -73,13 +73,7 @@ public static partial class SiloHost
             });
             silo.ConfigureEndpoints(options.AdvertisedAddress, options.EffectiveSiloPort, options.EffectiveGatewayPort,
                 options.ListenOnAnyHostAddress);
-            // TODO(grains): replace with the grains helper's OrleansStorageExtensions (clustering + grain storage)
-            // once it lands on main.
-            silo.UseAdoNetClustering(o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = database.ConnectionString;
-            });
+            silo.UseMtActorsPostgres(database.ConnectionString);
         });
 
         builder.WebHost.ConfigureKestrel(k =>
