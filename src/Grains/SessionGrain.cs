@@ -55,6 +55,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        GrainMetrics.SessionDeactivated();
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -63,7 +64,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             // Clean end: write the exact window and counters, releasing the reservations.
             SessionState final = _core.Snapshot(final: true);
             _state.State = final;
-            await GrainMetrics.TimeWriteAsync("final", () => _state.WriteStateAsync(cancellationToken));
+            await GrainMetrics.TimeWriteAsync(() => _state.WriteStateAsync(cancellationToken));
             _core.Persisted(final);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -121,6 +122,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                     break;
                 case DestroyAuthKeyCall destroy:
                     destroy.Outcome = await GrainFactory.GetAuthKeyGrain(_authKeyId).DestroyAuthKey();
+                    GrainMetrics.DestroyAuthKey(destroy.Outcome);
                     if (destroy.Outcome == DestroyAuthKeyResult.Ok) LogAuthKeyDestroyed(_authKeyId, _sessionId);
                     break;
             }
@@ -278,7 +280,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             existed = _core.Exists;
             if (existed)
             {
-                await GrainMetrics.TimeWriteAsync("delete", () => _state.ClearStateAsync()); // DeleteStateOnClear: the row is deleted
+                await GrainMetrics.TimeWriteAsync(() => _state.ClearStateAsync()); // DeleteStateOnClear: the row is deleted
                 LogSessionDestroyed(_authKeyId, _sessionId, _core.UniqueId);
                 _core = SessionCore.Empty(_options);
                 _binding = null;
@@ -336,7 +338,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private async Task PersistAsync(bool changed)
     {
         if (!_core.Exists || !changed) return;
-        if (_core.MustPersist) await GrainMetrics.TimeWriteAsync("awaited", _writer.FlushAsync);
+        if (_core.MustPersist) await _writer.FlushAsync();
         else _writer.Schedule();
     }
 
@@ -344,7 +346,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     {
         SessionState snapshot = _core.Snapshot(final: false);
         _state.State = snapshot;
-        await GrainMetrics.TimeWriteAsync("write", () => _state.WriteStateAsync());
+        await GrainMetrics.TimeWriteAsync(() => _state.WriteStateAsync());
         _core.Persisted(snapshot);
     }
 
