@@ -1,53 +1,29 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
+using MtActors.Grains.Observability;
 
 namespace MtActors.Grains;
 
 /// <summary>
-/// The grains' instruments on the project's one meter, <c>Meter("MtActors")</c> (DESIGN.md): subscribe to
-/// the meter name (OpenTelemetry <c>AddMeter("MtActors")</c>) to export them.
+/// The grains' shorthand for <see cref="MtActorsMetrics"/>, the project's one <c>Meter("MtActors")</c> (DESIGN.md):
+/// every instrument lives there, so that OpenTelemetry sees each name once.
 /// </summary>
 public static class GrainMetrics
 {
-    public const string MeterName = "MtActors";
+    public const string MeterName = MtActorsMetrics.MeterName;
 
-    private static readonly Meter Meter = new(MeterName);
+    internal static void SessionCreated() => MtActorsMetrics.SessionCreated();
 
-    private static readonly Counter<long> SessionsCreated =
-        Meter.CreateCounter<long>("mtactors.sessions.created", description: "Sessions created (new unique_id)");
+    internal static void SessionActivated() => MtActorsMetrics.SessionActivated();
 
-    private static readonly Counter<long> SessionActivations =
-        Meter.CreateCounter<long>("mtactors.sessions.activations", description: "Session grain activations");
+    internal static void SessionDeactivated() => MtActorsMetrics.SessionDeactivated();
 
-    private static readonly Counter<long> DestroySessions =
-        Meter.CreateCounter<long>("mtactors.destroy_session", description: "destroy_session answers, by outcome (ok / none)");
+    internal static void AuthKeyActivated() => MtActorsMetrics.AuthKeyActivated();
 
-    private static readonly Counter<long> AuthKeys =
-        Meter.CreateCounter<long>("mtactors.auth_keys", description: "Auth key events (registered / destroyed / expired)");
+    /// <summary>destroy_session answered by a session grain (the MTProto RPC).</summary>
+    internal static void DestroySession(bool ok) => MtActorsMetrics.DestroySession(ok, MtActorsMetrics.Sources.MtProto);
 
-    private static readonly Histogram<double> StorageWrites =
-        Meter.CreateHistogram<double>("mtactors.storage.write.duration", unit: "ms",
-            description: "Session storage: write = one row write, awaited = how long an answer waited for durability, final = deactivation write, delete = destroy");
+    internal static void AuthKey(string @event) => MtActorsMetrics.AuthKeyEvent(@event);
 
-    internal static void SessionCreated() => SessionsCreated.Add(1);
-
-    internal static void SessionActivated() => SessionActivations.Add(1);
-
-    internal static void DestroySession(bool ok) => DestroySessions.Add(1, new KeyValuePair<string, object?>("outcome", ok ? "ok" : "none"));
-
-    internal static void AuthKey(string @event) => AuthKeys.Add(1, new KeyValuePair<string, object?>("event", @event));
-
-    /// <summary>Times one storage operation.</summary>
-    internal static async Task TimeWriteAsync(string kind, Func<Task> write)
-    {
-        long start = Stopwatch.GetTimestamp();
-        try
-        {
-            await write();
-        }
-        finally
-        {
-            StorageWrites.Record(Stopwatch.GetElapsedTime(start).TotalMilliseconds, new KeyValuePair<string, object?>("kind", kind));
-        }
-    }
+    /// <summary>Times one storage operation of a session grain.</summary>
+    internal static Task TimeWriteAsync(string kind, Func<Task> write) =>
+        MtActorsMetrics.TimeStorageAsync(MtActorsMetrics.Grains.Session, kind, write);
 }

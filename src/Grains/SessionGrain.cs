@@ -51,6 +51,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        GrainMetrics.SessionDeactivated();
         await _gate.WaitAsync(cancellationToken);
         try
         {
