@@ -38,7 +38,7 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
     {
         _authKeyId = this.GetPrimaryKeyLong();
         _exists = _state.RecordExists;
-        GrainMetrics.AuthKeyActivated();
+        Observability.MtActorsMetrics.AuthKeyActivated();
         return Task.CompletedTask;
     }
 

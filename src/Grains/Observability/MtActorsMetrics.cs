@@ -26,8 +26,6 @@ public static class MtActorsMetrics
         public const string BadMsgNotifications = "mtactors.bad_msg_notifications";
         public const string DestroySession = "mtactors.destroy_session";
         public const string DestroyAuthKey = "mtactors.destroy_auth_key";
-        public const string SessionsCreated = "mtactors.sessions.created";
-        public const string AuthKeyEvents = "mtactors.auth_keys";
         public const string ActiveSessions = "mtactors.sessions.active";
         public const string GrainActivations = "mtactors.grain.activations";
         public const string StorageWriteDuration = "mtactors.storage.write.duration";
@@ -70,13 +68,7 @@ public static class MtActorsMetrics
 
     private static readonly Counter<long> DestroySessionCounter = Meter.CreateCounter<long>(
         Names.DestroySession, "{request}",
-        "destroy_session answered, by outcome (ok = destroy_session_ok, none = destroy_session_none) and source (mtproto, http, cli).");
-
-    private static readonly Counter<long> SessionsCreatedCounter = Meter.CreateCounter<long>(
-        Names.SessionsCreated, "{session}", "Sessions created (a new unique_id: new_session_created).");
-
-    private static readonly Counter<long> AuthKeyEventCounter = Meter.CreateCounter<long>(
-        Names.AuthKeyEvents, "{event}", "Auth key events, by event (registered, destroyed, expired).");
+        "destroy_session answered, by result (destroy_session_ok, destroy_session_none) and source (mtproto, http, cli).");
 
     private static readonly Counter<long> DestroyAuthKeyCounter = Meter.CreateCounter<long>(
         Names.DestroyAuthKey, "{request}", "destroy_auth_key answered, by result (ok, none, fail) and source.");
@@ -89,7 +81,7 @@ public static class MtActorsMetrics
 
     private static readonly Histogram<double> StorageWriteHistogram = Meter.CreateHistogram<double>(
         Names.StorageWriteDuration, "s",
-        "Duration of grain state operations on PostgreSQL, by grain, kind (write, awaited, final, delete) and result (ok, error).",
+        "Duration of grain state writes (and deletes) on PostgreSQL, by grain and result (ok, error).",
         advice: new InstrumentAdvice<double>
         {
             HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
@@ -126,15 +118,8 @@ public static class MtActorsMetrics
     /// API (http) or the CLI (cli) — not in <c>ISessionGrain.Destroy</c>, which all of them call.
     /// </summary>
     public static void DestroySession(bool ok, string source = Sources.MtProto) =>
-        DestroySessionCounter.Add(1, new KeyValuePair<string, object?>("outcome", ok ? "ok" : "none"),
+        DestroySessionCounter.Add(1, new KeyValuePair<string, object?>("result", ok ? "destroy_session_ok" : "destroy_session_none"),
             new KeyValuePair<string, object?>("source", source));
-
-    /// <summary>A session was created (new unique_id).</summary>
-    public static void SessionCreated() => SessionsCreatedCounter.Add(1);
-
-    /// <summary>An auth key event: <c>registered</c>, <c>destroyed</c> or <c>expired</c>.</summary>
-    public static void AuthKeyEvent(string @event) =>
-        AuthKeyEventCounter.Add(1, new KeyValuePair<string, object?>("event", @event));
 
     /// <summary>destroy_auth_key was answered with <paramref name="result"/> (<c>ok</c>, <c>none</c>, <c>fail</c>).</summary>
     public static void DestroyAuthKey(string result, string source = Sources.MtProto) =>
@@ -159,31 +144,13 @@ public static class MtActorsMetrics
     public static long StartTimer() => Stopwatch.GetTimestamp();
 
     /// <summary>
-    /// A state operation of <paramref name="grain"/> (<see cref="Grains"/>) of <paramref name="kind"/> (write: one row
-    /// write; awaited: how long an answer waited for durability; final: the deactivation write; delete: destroy) that
-    /// started at <paramref name="startTimestamp"/> (<see cref="StartTimer"/>) finished, successfully or not.
+    /// A state write (or delete) of <paramref name="grain"/> (<see cref="Grains"/>) that started at
+    /// <paramref name="startTimestamp"/> (<see cref="StartTimer"/>) finished, successfully or not.
     /// </summary>
-    public static void StorageWrite(string grain, string kind, long startTimestamp, bool ok) =>
+    public static void StorageWrite(string grain, long startTimestamp, bool ok) =>
         StorageWriteHistogram.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,
             new KeyValuePair<string, object?>("grain", grain),
-            new KeyValuePair<string, object?>("kind", kind),
             new KeyValuePair<string, object?>("result", ok ? "ok" : "error"));
-
-    /// <summary>Runs <paramref name="operation"/> and records its duration with <see cref="StorageWrite"/>.</summary>
-    public static async Task TimeStorageAsync(string grain, string kind, Func<Task> operation)
-    {
-        var start = Stopwatch.GetTimestamp();
-        var ok = false;
-        try
-        {
-            await operation();
-            ok = true;
-        }
-        finally
-        {
-            StorageWrite(grain, kind, start, ok);
-        }
-    }
 
     // Boxed once: the tag value of every documented code, so BadMsg allocates nothing.
     private static readonly object[] CodeTags = Enumerable.Range(0, 65).Select(i => (object)i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
