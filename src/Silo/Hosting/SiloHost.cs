@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MtActors.Silo.Http;
+using MtActors.Silo.Observability;
 using MtActors.Silo.Options;
 using MtActors.Silo.Postgres;
 using Orleans.Configuration;
@@ -92,11 +94,17 @@ public static partial class SiloHost
         builder.WebHost.ConfigureKestrel(k =>
             k.Listen(IPAddress.Parse(options.Http.Address), options.EffectiveHttpPort));
 
+        // Operator surface (ops): metrics, health, dashboard, Kubernetes hosting; the HTTP API (src/Silo/Observability, src/Silo/Http).
+        builder.AddMtActorsObservability();
+        builder.AddMtActorsHttpApi();
+
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapGet("/", (IOptions<MtActorsOptions> o) =>
             Results.Text($"MtActors silo {o.Value.Instance} of cluster {o.Value.ClusterId}\n"));
+        app.MapMtActorsObservability();
+        app.MapMtActorsHttpApi();
         return app;
     }
 
