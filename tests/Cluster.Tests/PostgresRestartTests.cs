@@ -15,7 +15,7 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
     [Fact]
     public async Task A_postgres_restart_under_load_costs_errors_or_delays_but_no_crash_and_no_loss()
     {
-        await using var cluster = await SiloCluster.StartAsync(new SiloClusterOptions { Silos = 2 });
+        await using var cluster = await SiloCluster.StartAsync(new SiloClusterOptions { Silos = 2, DurablePostgres = true });
         var grains = await cluster.ClientAsync();
         var (authKeyId, salt) = await GrainSession.RegisterKeyAsync(grains);
         var sessions = new List<(GrainSession Session, long UniqueId, IncomingFrame First, long FirstPong)>();

@@ -19,6 +19,12 @@ internal sealed record SiloClusterOptions
     /// <summary>Extra command-line configuration for every silo.</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
+    /// <summary>
+    /// PostgreSQL with fsync and synchronous_commit on (a crash loses no acknowledged commit), for tests that crash
+    /// the database; otherwise the faster throwaway settings.
+    /// </summary>
+    public bool DurablePostgres { get; init; }
+
     /// <summary>Bound on one silo's start (the machine is shared and loaded).</summary>
     public TimeSpan StartBound { get; init; } = TimeSpan.FromSeconds(120);
 }
@@ -88,7 +94,7 @@ internal sealed class SiloCluster : IAsyncDisposable
             pg = await LocalPostgres.StartAsync(new LocalPostgresOptions
             {
                 RootDirectory = Path.Combine(root, "postgres"),
-                Throwaway = true,
+                Throwaway = !options.DurablePostgres,
                 MaxConnections = 300,
             });
             await SchemaMigrator.ApplyAsync(pg.ConnectionString);
@@ -284,7 +290,7 @@ internal sealed class SiloCluster : IAsyncDisposable
         {
             RootDirectory = root,
             Port = port,
-            Throwaway = true,
+            Throwaway = !_options.DurablePostgres,
             MaxConnections = 300,
         });
     }
