@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MtActors.Grains.Api;
 using MtActors.Grains.Sessions;
 using Orleans.Storage;
 
@@ -20,6 +21,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private readonly TimeProvider _clock;
     private readonly SessionOptions _options;
     private readonly ILogger<SessionGrain> _logger;
+    private readonly MtProtoApiRouter _api;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CoalescingWriter _writer;
     private readonly long _authKeyId;
@@ -32,8 +34,10 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         [PersistentState(GrainServices.SessionStateName, GrainServices.SessionStorage)] IPersistentState<SessionState> state,
         [FromKeyedServices(GrainServices.ClockKey)] TimeProvider clock,
         IOptions<SessionOptions> options,
+        MtProtoApiRouter api,
         ILogger<SessionGrain> logger)
     {
+        _api = api;
         _state = state;
         _clock = clock;
         _options = options.Value;
@@ -51,6 +55,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        GrainMetrics.SessionDeactivated();
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -59,7 +64,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             // Clean end: write the exact window and counters, releasing the reservations.
             SessionState final = _core.Snapshot(final: true);
             _state.State = final;
-            await GrainMetrics.TimeWriteAsync("final", () => _state.WriteStateAsync(cancellationToken));
+            await GrainMetrics.TimeWriteAsync(() => _state.WriteStateAsync(cancellationToken));
             _core.Persisted(final);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -75,67 +80,110 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     public async Task<FrameResult> ProcessFrame(IncomingFrame frame)
     {
-        // First cut (contract landing): salt, msg_id checks, new_session_created, ping / ping_delay_disconnect,
-        // msgs_ack; any other body gets rpc_error 400. The complete session layer replaces this.
-        var messages = new List<(long MsgId, int SeqNo, byte[] Body)> { (frame.MsgId, frame.SeqNo, frame.Body) };
-        var reader = new Protocol.Tl.TlReader(frame.Body);
-        if (Protocol.Schema.MsgContainer.TryReadHeader(ref reader, out int count))
+        ArgumentNullException.ThrowIfNull(frame);
+        FramePlan plan;
+        await _gate.WaitAsync();
+        try
         {
-            for (int i = 0; i < count && Protocol.Schema.MsgContainer.TryReadItem(ref reader, out var item); i++)
+            ThrowIfFenced();
+            AuthKeySessionBinding? binding = await BindAsync();
+            if (binding is null) return FrameResult.KeyUnknown;
+            plan = _core.BeginFrame(frame, binding, _sessionId, _authKeyId, _clock.GetUtcNow());
+            if (plan.Created)
             {
-                messages.Add((item.MsgId, item.SeqNo, item.Body.ToArray()));
+                // The key must list the session before the session exists (destroy_auth_key finds it).
+                if (await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, create: true) is null)
+                {
+                    _core = SessionCore.Empty(_options);
+                    _binding = null;
+                    return FrameResult.KeyUnknown;
+                }
+                GrainMetrics.SessionCreated();
+                LogSessionCreated(_authKeyId, _sessionId, _core.UniqueId);
             }
+            if (plan.Calls.Count == 0) return await CompleteAsync(plan);
         }
-        ReceiveResult received = await Receive(new ReceiveRequest(frame.Salt, [.. messages.Select(m => new InboundMessage(m.MsgId, m.SeqNo))]));
-        if (received.Status == ReceiveStatus.AuthKeyUnknown) return FrameResult.KeyUnknown;
-        var bodies = new List<(byte[] Body, OutboundKind Kind, OutboundHeader? Header)>();
-        foreach (SessionNotice n in received.Notices)
+        finally
         {
-            Protocol.Schema.TlObject notice = n.Kind switch
-            {
-                SessionNoticeKind.NewSessionCreated => new Protocol.Schema.NewSessionCreated(n.RefMsgId, n.UniqueId, n.ServerSalt),
-                SessionNoticeKind.BadServerSalt => new Protocol.Schema.BadServerSalt(n.RefMsgId, n.RefSeqNo, 48, n.ServerSalt),
-                _ => new Protocol.Schema.BadMsgNotification(n.RefMsgId, n.RefSeqNo, n.Code),
-            };
-            bodies.Add((notice.ToBytes(), default, n.Header));
+            _gate.Release();
         }
-        int delay = 0;
-        for (int i = 0; i < received.Messages.Length; i++)
+
+        // API handlers and destroy_* run outside the state lock: other frames of this session are served meanwhile
+        // (they see a running query), and two sessions destroying each other cannot wait for each other's lock.
+        foreach (PendingCall call in plan.Calls)
         {
-            if (received.Messages[i].Verdict != MessageVerdict.Accepted) continue;
-            var (msgId, _, body) = messages[i];
-            if (body.Length < 4) continue;
-            uint id = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(body);
-            if (id is Protocol.Schema.ConstructorIds.MsgContainer or Protocol.Schema.ConstructorIds.MsgsAck) continue;
-            Protocol.Schema.ServiceSchema.TryRead(body, out var obj, out _);
-            switch (obj)
+            switch (call)
             {
-                case Protocol.Schema.Ping ping:
-                    bodies.Add((new Protocol.Schema.Pong(msgId, ping.PingId).ToBytes(), OutboundKind.Response, null));
+                case ApiCall api:
+                    await RunApiCallAsync(plan.Core, api);
                     break;
-                case Protocol.Schema.PingDelayDisconnect pdd:
-                    bodies.Add((new Protocol.Schema.Pong(msgId, pdd.PingId).ToBytes(), OutboundKind.Response, null));
-                    delay = Math.Max(1, pdd.DisconnectDelay);
+                case DestroySessionCall destroy:
+                    destroy.Existed = await GrainFactory.GetSessionGrain(_authKeyId, destroy.SessionId).Destroy();
                     break;
-                default:
-                    using (var w = new Protocol.Tl.TlWriter())
-                    {
-                        Protocol.Schema.RpcResult.WriteHeader(w, msgId);
-                        new Protocol.Schema.RpcError(400, "METHOD_INVALID").WriteTo(w);
-                        bodies.Add((w.ToArray(), OutboundKind.Response | OutboundKind.ContentRelated, null));
-                    }
+                case DestroyAuthKeyCall destroy:
+                    destroy.Outcome = await GrainFactory.GetAuthKeyGrain(_authKeyId).DestroyAuthKey();
+                    GrainMetrics.DestroyAuthKey(destroy.Outcome);
+                    if (destroy.Outcome == DestroyAuthKeyResult.Ok) LogAuthKeyDestroyed(_authKeyId, _sessionId);
                     break;
             }
         }
-        ImmutableArray<OutboundHeader> headers = await AllocateOutbound([.. bodies.Where(b => b.Header is null).Select(b => b.Kind)]);
-        var outgoing = ImmutableArray.CreateBuilder<OutgoingMessage>();
-        int next = 0;
-        foreach (var b in bodies)
+
+        await _gate.WaitAsync();
+        try
         {
-            OutboundHeader h = b.Header ?? headers[next++];
-            outgoing.Add(new OutgoingMessage(h.MsgId, h.SeqNo, b.Body));
+            return await CompleteAsync(plan);
         }
-        return new FrameResult(FrameDisposition.Continue, received.ServerSalt, outgoing.ToImmutable(), delay);
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The second half of a frame (under the lock): headers, packing, and durability before the answer.</summary>
+    private async Task<FrameResult> CompleteAsync(FramePlan plan)
+    {
+        FrameResult result = plan.Core.CompleteFrame(plan, _clock.GetUtcNow());
+        foreach (int code in plan.BadMsgCodes) GrainMetrics.BadMsg(code);
+        foreach (bool ok in plan.DestroySessionAnswers) GrainMetrics.DestroySession(ok);
+        // A session destroyed meanwhile (destroy_auth_key, destroy_session from another session) writes nothing more.
+        if (ReferenceEquals(plan.Core, _core)) await PersistAsync(true);
+        return result;
+    }
+
+    private async Task RunApiCallAsync(SessionCore core, ApiCall call)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.ApiCallTimeoutSeconds));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, call.Dropped);
+        try
+        {
+            // invokeAfterMsg(s): a query still running in another frame of this session completes first.
+            foreach (long after in call.InvokeAfter)
+            {
+                if (core.RunningQuery(after) is { } running) await running.WaitAsync(linked.Token);
+            }
+            IMtProtoApiHandler? handler = _api.Find(call.Request.ConstructorId);
+            call.Result = handler is null
+                ? RpcErrors.MethodInvalid
+                : await handler.HandleAsync(call.Request, linked.Token).AsTask().WaitAsync(linked.Token);
+        }
+        catch (RpcErrorException ex)
+        {
+            call.Result = ApiResult.Error(ex.Code, ex.ErrorMessage);
+        }
+        catch (OperationCanceledException) when (call.Dropped.IsCancellationRequested)
+        {
+            // rpc_drop_answer: the answer is rpc_answer_dropped_running whatever the handler did.
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            LogApiTimeout(_authKeyId, _sessionId, call.Request.ConstructorId);
+            call.Result = ApiResult.Error(500, "TIMEOUT");
+        }
+        catch (Exception ex)
+        {
+            LogApiFailed(ex, _authKeyId, _sessionId, call.Request.ConstructorId);
+            call.Result = RpcErrors.Internal;
+        }
     }
 
     public async Task<ReceiveResult> Receive(ReceiveRequest request)
@@ -232,7 +280,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             existed = _core.Exists;
             if (existed)
             {
-                await GrainMetrics.TimeWriteAsync("delete", () => _state.ClearStateAsync()); // DeleteStateOnClear: the row is deleted
+                await GrainMetrics.TimeWriteAsync(() => _state.ClearStateAsync()); // DeleteStateOnClear: the row is deleted
                 LogSessionDestroyed(_authKeyId, _sessionId, _core.UniqueId);
                 _core = SessionCore.Empty(_options);
                 _binding = null;
@@ -290,7 +338,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private async Task PersistAsync(bool changed)
     {
         if (!_core.Exists || !changed) return;
-        if (_core.MustPersist) await GrainMetrics.TimeWriteAsync("awaited", _writer.FlushAsync);
+        if (_core.MustPersist) await _writer.FlushAsync();
         else _writer.Schedule();
     }
 
@@ -298,7 +346,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     {
         SessionState snapshot = _core.Snapshot(final: false);
         _state.State = snapshot;
-        await GrainMetrics.TimeWriteAsync("write", () => _state.WriteStateAsync());
+        await GrainMetrics.TimeWriteAsync(() => _state.WriteStateAsync());
         _core.Persisted(snapshot);
     }
 
@@ -321,6 +369,15 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     {
         if (_fenced) throw new InvalidOperationException($"session {_authKeyId:x16}:{_sessionId:x16}: stale activation, retry");
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {AuthKeyId} {SessionId}: destroy_auth_key destroyed the key")]
+    private partial void LogAuthKeyDestroyed(long authKeyId, long sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {AuthKeyId} {SessionId}: API handler for {ConstructorId:x8} timed out")]
+    private partial void LogApiTimeout(long authKeyId, long sessionId, uint constructorId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {AuthKeyId} {SessionId}: API handler for {ConstructorId:x8} failed")]
+    private partial void LogApiFailed(Exception ex, long authKeyId, long sessionId, uint constructorId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {AuthKeyId} {SessionId} created, unique_id {UniqueId}")]
     private partial void LogSessionCreated(long authKeyId, long sessionId, long uniqueId);
