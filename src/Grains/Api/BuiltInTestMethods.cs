@@ -15,7 +15,7 @@ public sealed class BuiltInTestMethods : IMtProtoApiHandler
             case MtProtoTestMethods.HelpGetConfig:
                 return ApiResult.Ok(true);
             case MtProtoTestMethods.Echo:
-                return ApiResult.Ok(request.Query.ToArray());
+                return (request.Query.Length & 3) == 0 ? ApiResult.Ok(request.Query.ToArray()) : RpcErrors.InputFetchError;
             case MtProtoTestMethods.Sleep:
                 if (request.Query.Length != 8) return RpcErrors.InputFetchError;
                 int ms = BinaryPrimitives.ReadInt32LittleEndian(request.Query.Span[4..]);

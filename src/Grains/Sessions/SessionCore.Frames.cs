@@ -356,12 +356,13 @@ public sealed partial class SessionCore
 
     private static byte[] RpcResultBody(long reqMsgId, ApiResult result)
     {
+        if (result.Result is null && result.ErrorMessage is null) result = RpcErrors.Internal; // a handler returned default
         using var writer = new TlWriter();
         if (result.Result is { } bytes) RpcResult.Write(writer, reqMsgId, bytes);
         else
         {
             RpcResult.WriteHeader(writer, reqMsgId);
-            new RpcError(result.ErrorCode, result.ErrorMessage ?? "INTERNAL").WriteTo(writer);
+            new RpcError(result.ErrorCode, result.ErrorMessage!).WriteTo(writer);
         }
         return writer.ToArray();
     }

@@ -236,4 +236,56 @@ public sealed class MessageStatusTests(PostgresFixture pg)
         Reply dup = await client.SendAsync(Echo(), true, q, 1);
         Assert.Contains(dup.Messages, m => m.MsgId == answer.MsgId);
     }
+
+    [Fact]
+    public async Task Msgs_all_info_from_the_client_counts_as_an_acknowledgement()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient client = await StartedAsync(c);
+        Received answer = Assert.Single((await client.SendAsync(Echo(), true)).Messages);
+        Received other = Assert.Single((await client.SendAsync(Echo(16), true)).Messages);
+        // received (4) for the first, "not received" (2) for the second
+        Assert.Empty((await client.SendAsync(new MsgsAllInfo([answer.MsgId, other.MsgId], [4 | 128, 2]))).Messages);
+        client.ConnectionId++;
+        Reply reconnect = await client.SendAsync(new Ping(1));
+        Assert.DoesNotContain(reconnect.Messages, m => m.MsgId == answer.MsgId);
+        Assert.Contains(reconnect.Messages, m => m.MsgId == other.MsgId);
+    }
+
+    [Fact]
+    public async Task Invoke_after_msg_waits_for_a_query_still_running_in_another_frame()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient client = await StartedAsync(c);
+        string key = TestApi.NewKey();
+        long gate = client.NextMsgId();
+        Task<Reply> first = client.SendAsync(TestApi.Call(TestApi.Gate, key), true, gate);
+        await TestApi.WaitStartedAsync(key);
+
+        long after = client.NextMsgId();
+        Task<Reply> second = client.SendAsync(Wrap(w => ApiWrappers.WriteInvokeAfterMsg(w, gate), Echo()), true, after);
+        await Task.Delay(300);
+        Assert.False(second.IsCompleted);
+        TestApi.Release(key);
+        Reply firstReply = await first;
+        Reply secondReply = await second;
+        Assert.Equal(Echo(), secondReply.ResultOf(after));
+        Assert.True(firstReply.Messages.Single(m => m.Object is RpcResult).MsgId < secondReply.Messages.Single(m => m.Object is RpcResult).MsgId);
+    }
+
+    [Fact]
+    public async Task Msg_copy_is_processed_like_a_container_of_one()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient client = await StartedAsync(c);
+        long inner = client.NextMsgId();
+        long copyId = client.NextMsgId();
+        byte[] copy = new MsgCopy(new ContainerMessage(inner, 0, [.. new Ping(8).ToBytes()])).ToBytes();
+        Reply reply = await client.SendAsync(copy, false, copyId, client.NextSeqNo(false));
+        Assert.Equal(new Pong(inner, 8), reply.Single<Pong>());
+
+        long bad = client.NextMsgId();
+        byte[] badCopy = new MsgCopy(new ContainerMessage(bad + 4, 0, [.. new Ping(9).ToBytes()])).ToBytes();
+        Assert.Equal(64, (await client.SendAsync(badCopy, false, bad, client.NextSeqNo(false))).BadMsg().ErrorCode);
+    }
 }
