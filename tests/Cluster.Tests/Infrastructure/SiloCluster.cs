@@ -64,6 +64,27 @@ internal sealed class SiloCluster : IAsyncDisposable
         ClusterId = "c" + Guid.NewGuid().ToString("N")[..12];
     }
 
+    /// <summary>The RSA key every silo's MTProto gateway uses (one per cluster, so any silo completes a key exchange).</summary>
+    public MtActors.Protocol.Handshake.RsaServerKey RsaKey { get; } = MtActors.Protocol.Handshake.RsaServerKey.Generate();
+
+    /// <summary>The public half as MTProto clients pin it.</summary>
+    public MtActors.Protocol.Client.Handshake.RsaPublicKey RsaPublicKey =>
+        MtActors.Protocol.Client.Handshake.RsaPublicKey.FromPem(RsaKey.ExportPublicKeyPem());
+
+    private string RsaKeyFile
+    {
+        get
+        {
+            var path = Path.Combine(Root, "rsa-key.pem");
+            if (!File.Exists(path))
+            {
+                File.WriteAllText(path, RsaKey.ExportPrivateKeyPem());
+            }
+
+            return path;
+        }
+    }
+
     /// <summary>Temp directory of this run: silo logs and data directories.</summary>
     public string Root { get; }
 
@@ -150,6 +171,7 @@ internal sealed class SiloCluster : IAsyncDisposable
             $"--MtActors:GatewayPort={_base.Gateway}",
             $"--MtActors:Http:Port={_base.Http}",
             $"--MtActors:MtProto:Port={_base.MtProto}",
+            $"--MtActors:MtProto:RsaKeyFiles:0={RsaKeyFile}",
             $"--MtActors:DataDirectory={dataDirectory}",
             "--MtActors:MigrateOnStart=false",
             "--MtActors:ShutdownTimeoutSeconds=10",
