@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MtActors.Silo.Gateway;
 using MtActors.Silo.Options;
 using MtActors.Silo.Postgres;
 using Orleans.Configuration;
@@ -78,6 +79,7 @@ public static partial class SiloHost
                 o.Invariant = "Npgsql";
                 o.ConnectionString = database.ConnectionString;
             });
+            silo.AddMtProtoGateway(builder.Configuration, options);
         });
 
         builder.WebHost.ConfigureKestrel(k =>
