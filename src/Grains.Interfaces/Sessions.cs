@@ -12,6 +12,13 @@ namespace MtActors.Grains;
 public interface ISessionGrain : IGrainWithGuidKey
 {
     /// <summary>
+    /// One decrypted frame of this session (coord/phase2-contract.md): every check (salt, msg_id window,
+    /// seq_no, containers), every service message, unwrapping, API dispatch; returns what to send back,
+    /// headers already allocated. Whatever must be durable before the answer is durable when this returns.
+    /// </summary>
+    Task<FrameResult> ProcessFrame(IncomingFrame frame);
+
+    /// <summary>
     /// Registers the messages of one decrypted frame (the top-level message first, then the contents of a
     /// container): checks the salt and each msg_id, creates the session on its first accepted message.
     /// Whatever must be durable for the answer (session existence, replay floor, server msg_id floor) is

@@ -72,6 +72,71 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         }
     }
 
+    public async Task<FrameResult> ProcessFrame(IncomingFrame frame)
+    {
+        // First cut (contract landing): salt, msg_id checks, new_session_created, ping / ping_delay_disconnect,
+        // msgs_ack; any other body gets rpc_error 400. The complete session layer replaces this.
+        var messages = new List<(long MsgId, int SeqNo, byte[] Body)> { (frame.MsgId, frame.SeqNo, frame.Body) };
+        var reader = new Protocol.Tl.TlReader(frame.Body);
+        if (Protocol.Schema.MsgContainer.TryReadHeader(ref reader, out int count))
+        {
+            for (int i = 0; i < count && Protocol.Schema.MsgContainer.TryReadItem(ref reader, out var item); i++)
+            {
+                messages.Add((item.MsgId, item.SeqNo, item.Body.ToArray()));
+            }
+        }
+        ReceiveResult received = await Receive(new ReceiveRequest(frame.Salt, [.. messages.Select(m => new InboundMessage(m.MsgId, m.SeqNo))]));
+        if (received.Status == ReceiveStatus.AuthKeyUnknown) return FrameResult.KeyUnknown;
+        var bodies = new List<(byte[] Body, OutboundKind Kind, OutboundHeader? Header)>();
+        foreach (SessionNotice n in received.Notices)
+        {
+            Protocol.Schema.TlObject notice = n.Kind switch
+            {
+                SessionNoticeKind.NewSessionCreated => new Protocol.Schema.NewSessionCreated(n.RefMsgId, n.UniqueId, n.ServerSalt),
+                SessionNoticeKind.BadServerSalt => new Protocol.Schema.BadServerSalt(n.RefMsgId, n.RefSeqNo, 48, n.ServerSalt),
+                _ => new Protocol.Schema.BadMsgNotification(n.RefMsgId, n.RefSeqNo, n.Code),
+            };
+            bodies.Add((notice.ToBytes(), default, n.Header));
+        }
+        int delay = 0;
+        for (int i = 0; i < received.Messages.Length; i++)
+        {
+            if (received.Messages[i].Verdict != MessageVerdict.Accepted) continue;
+            var (msgId, _, body) = messages[i];
+            if (body.Length < 4) continue;
+            uint id = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(body);
+            if (id is Protocol.Schema.ConstructorIds.MsgContainer or Protocol.Schema.ConstructorIds.MsgsAck) continue;
+            Protocol.Schema.ServiceSchema.TryRead(body, out var obj, out _);
+            switch (obj)
+            {
+                case Protocol.Schema.Ping ping:
+                    bodies.Add((new Protocol.Schema.Pong(msgId, ping.PingId).ToBytes(), OutboundKind.Response, null));
+                    break;
+                case Protocol.Schema.PingDelayDisconnect pdd:
+                    bodies.Add((new Protocol.Schema.Pong(msgId, pdd.PingId).ToBytes(), OutboundKind.Response, null));
+                    delay = Math.Max(1, pdd.DisconnectDelay);
+                    break;
+                default:
+                    using (var w = new Protocol.Tl.TlWriter())
+                    {
+                        Protocol.Schema.RpcResult.WriteHeader(w, msgId);
+                        new Protocol.Schema.RpcError(400, "METHOD_INVALID").WriteTo(w);
+                        bodies.Add((w.ToArray(), OutboundKind.Response | OutboundKind.ContentRelated, null));
+                    }
+                    break;
+            }
+        }
+        ImmutableArray<OutboundHeader> headers = await AllocateOutbound([.. bodies.Where(b => b.Header is null).Select(b => b.Kind)]);
+        var outgoing = ImmutableArray.CreateBuilder<OutgoingMessage>();
+        int next = 0;
+        foreach (var b in bodies)
+        {
+            OutboundHeader h = b.Header ?? headers[next++];
+            outgoing.Add(new OutgoingMessage(h.MsgId, h.SeqNo, b.Body));
+        }
+        return new FrameResult(FrameDisposition.Continue, received.ServerSalt, outgoing.ToImmutable(), delay);
+    }
+
     public async Task<ReceiveResult> Receive(ReceiveRequest request)
     {
         await _gate.WaitAsync();
