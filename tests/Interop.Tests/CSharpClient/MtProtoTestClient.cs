@@ -142,7 +142,7 @@ public sealed class MtProtoTestClient : IAsyncDisposable
             var frame = await ReceivePayloadAsync();
             ThrowIfTransportError(frame);
             var plain = new byte[frame.Length];
-            var error = MessageCipher.Decrypt(key, MessageSender.Server, frame, plain, out var message, strictBlockAlignment: true);
+            var error = MessageCipher.Decrypt(key, MessageSender.Server, frame, plain, out var message);
             if (error != MessageDecryptError.None)
             {
                 throw new InvalidDataException($"A server frame does not decrypt: {error}");
