@@ -20,7 +20,8 @@ public interface ISessionGrain : IGrainWithGuidKey
 
     /// <summary>
     /// Registers the messages of one decrypted frame (the top-level message first, then the contents of a
-    /// container): checks the salt and each msg_id, creates the session on its first accepted message.
+    /// container): checks the salt, then each msg_id (the 300 s / 30 s time window on the top-level one only)
+    /// and seq_no order, and creates the session on its first accepted message.
     /// Whatever must be durable for the answer (session existence, replay floor, server msg_id floor) is
     /// durable when this returns.
     /// </summary>
@@ -93,6 +94,10 @@ public enum MessageVerdict
     MsgIdInvalid = 18,
     /// <summary>bad_msg_notification 20: too old to tell whether it was already received.</summary>
     MsgIdTooOldToTell = 20,
+    /// <summary>bad_msg_notification 32: seq_no too low for its msg_id (against the messages received before).</summary>
+    SeqNoTooLow = 32,
+    /// <summary>bad_msg_notification 33: seq_no too high for its msg_id (against the messages received before).</summary>
+    SeqNoTooHigh = 33,
 }
 
 [GenerateSerializer, Immutable, Alias("mtactors.MessageOutcome")]

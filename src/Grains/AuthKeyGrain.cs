@@ -72,6 +72,7 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
         await WriteAsync();
         _exists = true;
         LogRegistered(_authKeyId, registration.Kind);
+        GrainMetrics.AuthKey("registered");
         return AuthKeyRegisterResult.Registered;
     }
 
@@ -101,6 +102,7 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
             }
             await EraseAsync();
             LogDestroyed(_authKeyId);
+            GrainMetrics.AuthKey("destroyed");
             return DestroyAuthKeyResult.Ok;
         }
         catch (Exception ex)
@@ -167,6 +169,7 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
         if (!_destroying && IsExpired)
         {
             LogExpired(_authKeyId);
+            GrainMetrics.AuthKey("expired");
             _destroying = true;
             try
             {

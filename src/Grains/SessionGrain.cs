@@ -45,6 +45,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _core = _state.RecordExists ? SessionCore.Load(_state.State, _options) : SessionCore.Empty(_options);
+        GrainMetrics.SessionActivated();
         return Task.CompletedTask;
     }
 
@@ -58,7 +59,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             // Clean end: write the exact window and counters, releasing the reservations.
             SessionState final = _core.Snapshot(final: true);
             _state.State = final;
-            await _state.WriteStateAsync(cancellationToken);
+            await GrainMetrics.TimeWriteAsync("final", () => _state.WriteStateAsync(cancellationToken));
             _core.Persisted(final);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -149,7 +150,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                 return new ReceiveResult(ReceiveStatus.AuthKeyUnknown, 0, false, [], []);
             }
             bool existed = _core.Exists;
-            ReceiveResult result = _core.Receive(request.Salt, request.Messages, binding, _clock.GetUtcNow());
+            ReceiveResult result = _core.Receive(request.Salt, request.Messages.IsDefault ? [] : request.Messages, binding, _clock.GetUtcNow());
             if (result.Created)
             {
                 // The key must list the session before the session exists (destroy_auth_key finds it).
@@ -160,6 +161,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                     return new ReceiveResult(ReceiveStatus.AuthKeyUnknown, 0, false, [], []);
                 }
                 LogSessionCreated(_authKeyId, _sessionId, _core.UniqueId);
+                GrainMetrics.SessionCreated();
             }
             await PersistAsync(existed || result.Created);
             return result;
@@ -215,6 +217,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             return new DestroySessionResult(sessionId, DestroySessionOutcome.None);
         }
         bool existed = await GrainFactory.GetSessionGrain(_authKeyId, sessionId).Destroy();
+        GrainMetrics.DestroySession(existed);
         return new DestroySessionResult(sessionId, existed ? DestroySessionOutcome.Ok : DestroySessionOutcome.None);
     }
 
@@ -229,7 +232,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             existed = _core.Exists;
             if (existed)
             {
-                await _state.ClearStateAsync(); // DeleteStateOnClear: the row is deleted
+                await GrainMetrics.TimeWriteAsync("delete", () => _state.ClearStateAsync()); // DeleteStateOnClear: the row is deleted
                 LogSessionDestroyed(_authKeyId, _sessionId, _core.UniqueId);
                 _core = SessionCore.Empty(_options);
                 _binding = null;
@@ -287,7 +290,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private async Task PersistAsync(bool changed)
     {
         if (!_core.Exists || !changed) return;
-        if (_core.MustPersist) await _writer.FlushAsync();
+        if (_core.MustPersist) await GrainMetrics.TimeWriteAsync("awaited", _writer.FlushAsync);
         else _writer.Schedule();
     }
 
@@ -295,7 +298,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     {
         SessionState snapshot = _core.Snapshot(final: false);
         _state.State = snapshot;
-        await _state.WriteStateAsync();
+        await GrainMetrics.TimeWriteAsync("write", () => _state.WriteStateAsync());
         _core.Persisted(snapshot);
     }
 

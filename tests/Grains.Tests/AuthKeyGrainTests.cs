@@ -70,6 +70,25 @@ public sealed class AuthKeyGrainTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task A_session_whose_key_vanished_removes_its_own_row_on_the_next_message()
+    {
+        SharedCluster c = await pg.GetSharedClusterAsync();
+        var (id, salt) = await TestData.RegisterKeyAsync(c.Grains);
+        long sessionId = TestData.NewSessionId();
+        long now = TestData.ClientMsgId(c.Clock.GetUtcNow());
+        await c.Grains.GetSessionGrain(id, sessionId).Receive(TestData.Frame(salt, now));
+        // As if destroy_auth_key had died half way: the key row is gone, the session row is still there.
+        await c.Cluster.DeactivateAsync(c.Grains.GetAuthKeyGrain(id));
+        await c.Cluster.DeactivateAsync(c.Grains.GetSessionGrain(id, sessionId));
+        await Sql.ExecuteAsync(c.ConnectionString, "DELETE FROM grain_state WHERE graintypestring = 'authkey' AND grainidn1 = @k", ("k", id));
+        Assert.Equal(1, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, id, sessionId));
+
+        ReceiveResult r = await c.Grains.GetSessionGrain(id, sessionId).Receive(TestData.Frame(salt, now + 4));
+        Assert.Equal(ReceiveStatus.AuthKeyUnknown, r.Status);
+        Assert.Equal(0, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, id, sessionId));
+    }
+
+    [Fact]
     public async Task A_temporary_key_ends_at_its_expiry_with_its_sessions()
     {
         SharedCluster c = await pg.GetSharedClusterAsync();

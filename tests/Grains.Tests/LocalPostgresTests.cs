@@ -117,13 +117,18 @@ public sealed class LocalPostgresTests
             var options = new LocalPostgresOptions { RootDirectory = root };
             var first = await LocalPostgres.StartAsync(options);
             await ExecAsync(first.ConnectionString, "CREATE TABLE t (v int); INSERT INTO t VALUES (5)");
-            // Do not dispose `first`: its server keeps running as if this process had crashed.
+
+            // While its owner lives, a second one is refused instead of stopping a server in use.
+            var refused = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgres.StartAsync(options));
+            Assert.Contains("in use by another process", refused.Message);
+            Assert.Equal(5, await CountAsync(first.ConnectionString, "SELECT sum(v) FROM t"));
+
+            // The owner "crashes": its server keeps running, its lock is gone; the next start takes over.
+            first.AbandonAsIfCrashed();
             await using (var second = await LocalPostgres.StartAsync(options))
             {
                 Assert.Equal(5, await CountAsync(second.ConnectionString, "SELECT sum(v) FROM t"));
             }
-
-            GC.KeepAlive(first);
         }
         finally
         {

@@ -22,7 +22,7 @@ public sealed class SessionCoreTests
     {
         var core = SessionCore.Empty(Options);
         long m1 = TestData.ClientMsgId(T0);
-        ReceiveResult r = core.Receive(Salt(T0), [new InboundMessage(m1, 1)], _binding, T0);
+        ReceiveResult r = core.Receive(Salt(T0), [new InboundMessage(m1, 0)], _binding, T0);
 
         Assert.Equal(ReceiveStatus.Ok, r.Status);
         Assert.True(r.Created);
@@ -36,7 +36,7 @@ public sealed class SessionCoreTests
         Assert.Equal(1, notice.Header.SeqNo);          // content-related, first
         Assert.Equal(1, notice.Header.MsgId & 3);      // answer to a client message
 
-        ReceiveResult again = core.Receive(Salt(T0), [new InboundMessage(m1 + 4, 3)], _binding, T0);
+        ReceiveResult again = core.Receive(Salt(T0), [new InboundMessage(m1 + 4, 0)], _binding, T0);
         Assert.False(again.Created);
         Assert.Empty(again.Notices);
     }
@@ -46,14 +46,14 @@ public sealed class SessionCoreTests
     {
         var core = SessionCore.Empty(Options);
         long m1 = TestData.ClientMsgId(T0);
-        ReceiveResult r = core.Receive(Salt(T0) ^ 0x5555, [new InboundMessage(m1, 1)], _binding, T0);
+        ReceiveResult r = core.Receive(Salt(T0) ^ 0x5555, [new InboundMessage(m1, 0)], _binding, T0);
 
         Assert.Equal(ReceiveStatus.BadServerSalt, r.Status);
         Assert.False(core.Exists);
         SessionNotice n = Assert.Single(r.Notices);
-        Assert.Equal((SessionNoticeKind.BadServerSalt, m1, 1, 48, Salt(T0)), (n.Kind, n.RefMsgId, n.RefSeqNo, n.Code, n.ServerSalt));
+        Assert.Equal((SessionNoticeKind.BadServerSalt, m1, 0, 48, Salt(T0)), (n.Kind, n.RefMsgId, n.RefSeqNo, n.Code, n.ServerSalt));
         // The message was not remembered: the same msg_id with the right salt is accepted.
-        Assert.Equal(MessageVerdict.Accepted, core.Receive(Salt(T0), [new InboundMessage(m1, 1)], _binding, T0).Messages[0].Verdict);
+        Assert.Equal(MessageVerdict.Accepted, core.Receive(Salt(T0), [new InboundMessage(m1, 0)], _binding, T0).Messages[0].Verdict);
     }
 
     [Fact]
@@ -107,26 +107,39 @@ public sealed class SessionCoreTests
     public void Msg_id_checks_parity_time_window_and_duplicates()
     {
         var core = SessionCore.Empty(Options);
+        MessageVerdict Send(long id) => core.Receive(Salt(T0), [new InboundMessage(id, 0)], _binding, T0).Messages[0].Verdict;
         long now = TestData.ClientMsgId(T0);
-        var r = core.Receive(Salt(T0),
-        [
-            new InboundMessage(now, 1),
-            new InboundMessage(now, 3),                                        // duplicate in the same frame
-            new InboundMessage(now + 1, 5),                                    // not divisible by 4
-            new InboundMessage(TestData.ClientMsgId(T0.AddSeconds(-301)), 7),  // too old
-            new InboundMessage(TestData.ClientMsgId(T0.AddSeconds(31)), 9),    // too far ahead
-            new InboundMessage(TestData.ClientMsgId(T0.AddSeconds(-299)), 11), // late but fine
-            new InboundMessage(TestData.ClientMsgId(T0.AddSeconds(29)), 13),   // early but fine
-        ], _binding, T0);
 
-        Assert.Equal(
-            [MessageVerdict.Accepted, MessageVerdict.Duplicate, MessageVerdict.MsgIdInvalid, MessageVerdict.MsgIdTooLow,
-             MessageVerdict.MsgIdTooHigh, MessageVerdict.Accepted, MessageVerdict.Accepted],
-            r.Messages.Select(m => m.Verdict));
-        int[] codes = [.. r.Notices.Where(n => n.Kind == SessionNoticeKind.BadMsgNotification).Select(n => n.Code)];
-        Assert.Equal([18, 16, 17], codes);
-        // first_msg_id is the lowest accepted id of the creating frame.
-        Assert.Equal(TestData.ClientMsgId(T0.AddSeconds(-299)), core.FirstMsgId);
+        Assert.Equal(MessageVerdict.Accepted, Send(now));
+        Assert.Equal(MessageVerdict.Duplicate, Send(now));
+        Assert.Equal(MessageVerdict.MsgIdInvalid, Send(now + 5));
+        Assert.Equal(MessageVerdict.MsgIdTooLow, Send(TestData.ClientMsgId(T0.AddSeconds(-301))));
+        Assert.Equal(MessageVerdict.MsgIdTooHigh, Send(TestData.ClientMsgId(T0.AddSeconds(31))));
+        Assert.Equal(MessageVerdict.Accepted, Send(TestData.ClientMsgId(T0.AddSeconds(-299))));
+        Assert.Equal(MessageVerdict.Accepted, Send(TestData.ClientMsgId(T0.AddSeconds(29))));
+
+        // Each refused message gets its bad_msg_notification; a duplicate gets none.
+        ReceiveResult r = core.Receive(Salt(T0), [new InboundMessage(now + 5, 0)], _binding, T0);
+        SessionNotice n = Assert.Single(r.Notices);
+        Assert.Equal((SessionNoticeKind.BadMsgNotification, now + 5, 18), (n.Kind, n.RefMsgId, n.Code));
+        Assert.Equal(0, n.Header.SeqNo & 1);
+        Assert.Empty(core.Receive(Salt(T0), [new InboundMessage(now, 0)], _binding, T0).Notices);
+    }
+
+    [Fact]
+    public void Container_items_skip_the_time_window_but_not_the_replay_and_order_checks()
+    {
+        var core = SessionCore.Empty(Options);
+        long container = TestData.ClientMsgId(T0);
+        long agedQuery = TestData.ClientMsgId(T0.AddSeconds(-400)); // tdlib re-sends an aged query in a new container
+        ReceiveResult r = core.Receive(Salt(T0), [new InboundMessage(container, 2), new InboundMessage(agedQuery, 1)], _binding, T0);
+        Assert.Equal([MessageVerdict.Accepted, MessageVerdict.Accepted], r.Messages.Select(m => m.Verdict));
+        Assert.Equal(agedQuery, core.FirstMsgId);
+
+        // seq_no order against earlier messages: a higher msg_id with a lower seq_no is 32.
+        ReceiveResult low = core.Receive(Salt(T0), [new InboundMessage(container + 4, 1)], _binding, T0);
+        Assert.Equal(MessageVerdict.SeqNoTooLow, low.Messages[0].Verdict);
+        Assert.Equal(32, Assert.Single(low.Notices).Code);
     }
 
     [Fact]
@@ -134,9 +147,9 @@ public sealed class SessionCoreTests
     {
         var core = SessionCore.Empty(Options);
         long m = TestData.ClientMsgId(T0);
-        core.Receive(Salt(T0), [new InboundMessage(m, 1)], _binding, T0);
+        core.Receive(Salt(T0), [new InboundMessage(m, 0)], _binding, T0);
         long unique = core.UniqueId;
-        ReceiveResult r = core.Receive(Salt(T0), [new InboundMessage(m - 400, 1)], _binding, T0);
+        ReceiveResult r = core.Receive(Salt(T0), [new InboundMessage(m - 400, 0)], _binding, T0);
         SessionNotice n = Assert.Single(r.Notices);
         Assert.Equal((SessionNoticeKind.NewSessionCreated, m - 400, unique), (n.Kind, n.RefMsgId, n.UniqueId));
         Assert.False(r.Created);
@@ -147,12 +160,12 @@ public sealed class SessionCoreTests
     {
         var core = SessionCore.Empty(Options); // window of 64
         long first = TestData.ClientMsgId(T0);
-        for (int i = 0; i < 70; i++) core.Receive(Salt(T0), [new InboundMessage(first + 8 * i, 1)], _binding, T0);
+        for (int i = 0; i < 70; i++) core.Receive(Salt(T0), [new InboundMessage(first + 8 * i, 0)], _binding, T0);
 
-        Assert.Equal(MessageVerdict.MsgIdTooOldToTell, core.Receive(Salt(T0), [new InboundMessage(first, 1)], _binding, T0).Messages[0].Verdict);
-        Assert.Equal(MessageVerdict.MsgIdTooOldToTell, core.Receive(Salt(T0), [new InboundMessage(first + 4, 1)], _binding, T0).Messages[0].Verdict);
-        Assert.Equal(MessageVerdict.Duplicate, core.Receive(Salt(T0), [new InboundMessage(first + 8 * 69, 1)], _binding, T0).Messages[0].Verdict);
-        Assert.Equal(MessageVerdict.Accepted, core.Receive(Salt(T0), [new InboundMessage(first + 8 * 69 - 4, 1)], _binding, T0).Messages[0].Verdict);
+        Assert.Equal(MessageVerdict.MsgIdTooOldToTell, core.Receive(Salt(T0), [new InboundMessage(first, 0)], _binding, T0).Messages[0].Verdict);
+        Assert.Equal(MessageVerdict.MsgIdTooOldToTell, core.Receive(Salt(T0), [new InboundMessage(first + 4, 0)], _binding, T0).Messages[0].Verdict);
+        Assert.Equal(MessageVerdict.Duplicate, core.Receive(Salt(T0), [new InboundMessage(first + 8 * 69, 0)], _binding, T0).Messages[0].Verdict);
+        Assert.Equal(MessageVerdict.Accepted, core.Receive(Salt(T0), [new InboundMessage(first + 8 * 69 - 4, 0)], _binding, T0).Messages[0].Verdict);
     }
 
     [Fact]
@@ -160,21 +173,21 @@ public sealed class SessionCoreTests
     {
         var core = SessionCore.Empty(Options);
         long m = TestData.ClientMsgId(T0);
-        core.Receive(Salt(T0), [new InboundMessage(m, 1)], _binding, T0);
+        core.Receive(Salt(T0), [new InboundMessage(m, 0)], _binding, T0);
         SessionState durable = core.Snapshot(final: false); // what the awaited creation write stored
         core.Persisted(durable);
         // Accepted after the last write, within the reservation: no write needed ...
-        core.Receive(Salt(T0), [new InboundMessage(m + 4, 1), new InboundMessage(m - 40, 1)], _binding, T0);
+        core.Receive(Salt(T0), [new InboundMessage(m + 4, 0), new InboundMessage(m - 40, 0)], _binding, T0);
         Assert.False(core.MustPersist);
 
         // ... and the silo dies. A new activation loads the last row.
         var reborn = SessionCore.Load(durable, Options);
-        var replay = reborn.Receive(Salt(T0), [new InboundMessage(m, 1), new InboundMessage(m + 4, 1), new InboundMessage(m - 40, 1)], _binding, T0);
+        var replay = reborn.Receive(Salt(T0), [new InboundMessage(m, 0), new InboundMessage(m + 4, 0), new InboundMessage(m - 40, 0)], _binding, T0);
         Assert.Equal([MessageVerdict.Duplicate, MessageVerdict.MsgIdTooOldToTell, MessageVerdict.MsgIdTooOldToTell],
             replay.Messages.Select(x => x.Verdict));
         // Beyond the reservation (5 s of msg_id space) new messages are accepted again.
         long fresh = TestData.ClientMsgId(T0.AddSeconds(6));
-        Assert.Equal(MessageVerdict.Accepted, reborn.Receive(Salt(T0), [new InboundMessage(fresh, 1)], _binding, T0.AddSeconds(6)).Messages[0].Verdict);
+        Assert.Equal(MessageVerdict.Accepted, reborn.Receive(Salt(T0), [new InboundMessage(fresh, 0)], _binding, T0.AddSeconds(6)).Messages[0].Verdict);
         Assert.True(reborn.MustPersist);
     }
 
@@ -183,9 +196,9 @@ public sealed class SessionCoreTests
     {
         var core = SessionCore.Empty(Options);
         long m = TestData.ClientMsgId(T0);
-        core.Receive(Salt(T0), [new InboundMessage(m, 1)], _binding, T0);
+        core.Receive(Salt(T0), [new InboundMessage(m, 0)], _binding, T0);
         var reborn = SessionCore.Load(core.Snapshot(final: true), Options);
-        var r = reborn.Receive(Salt(T0), [new InboundMessage(m, 1), new InboundMessage(m - 40, 1)], _binding, T0);
+        var r = reborn.Receive(Salt(T0), [new InboundMessage(m, 0), new InboundMessage(m - 40, 0)], _binding, T0);
         Assert.Equal([MessageVerdict.Duplicate, MessageVerdict.Accepted], r.Messages.Select(x => x.Verdict));
         Assert.Equal(core.UniqueId, reborn.UniqueId);
     }
@@ -194,7 +207,7 @@ public sealed class SessionCoreTests
     public void Server_msg_ids_strictly_increase_are_odd_and_stay_above_everything_sent_after_a_reload()
     {
         var core = SessionCore.Empty(Options);
-        core.Receive(Salt(T0), [new InboundMessage(TestData.ClientMsgId(T0), 1)], _binding, T0);
+        core.Receive(Salt(T0), [new InboundMessage(TestData.ClientMsgId(T0), 0)], _binding, T0);
         core.Persisted(core.Snapshot(false));
         var ids = new List<long>();
         for (int i = 0; i < 50; i++) ids.Add(core.Allocate(i % 2 == 0 ? OutboundKind.Response : OutboundKind.Notice, T0).MsgId);
@@ -228,14 +241,14 @@ public sealed class SessionCoreTests
     {
         var core = SessionCore.Empty(Options);
         DateTimeOffset t = T0;
-        core.Receive(Salt(t), [new InboundMessage(TestData.ClientMsgId(t), 1)], _binding, t);
+        core.Receive(Salt(t), [new InboundMessage(TestData.ClientMsgId(t), 0)], _binding, t);
         Assert.True(core.MustPersist);
         core.Persisted(core.Snapshot(false));
         int writes = 0;
         for (int i = 1; i <= 100; i++) // 100 messages over 10 s
         {
             t = T0.AddMilliseconds(100 * i);
-            core.Receive(Salt(t), [new InboundMessage(TestData.ClientMsgId(t), 1)], _binding, t);
+            core.Receive(Salt(t), [new InboundMessage(TestData.ClientMsgId(t), 0)], _binding, t);
             core.Allocate(OutboundKind.Response | OutboundKind.ContentRelated, t);
             if (core.MustPersist)
             {
@@ -250,7 +263,7 @@ public sealed class SessionCoreTests
     public void Snapshot_round_trips_through_the_orleans_serializer()
     {
         var core = SessionCore.Empty(Options);
-        core.Receive(Salt(T0), [new InboundMessage(TestData.ClientMsgId(T0), 1), new InboundMessage(TestData.ClientMsgId(T0, 1), 3)], _binding, T0);
+        core.Receive(Salt(T0), [new InboundMessage(TestData.ClientMsgId(T0), 0), new InboundMessage(TestData.ClientMsgId(T0, 0), 3)], _binding, T0);
         core.Allocate(OutboundKind.ContentRelated, T0);
         SessionState state = core.Snapshot(false);
 

@@ -56,6 +56,18 @@ public sealed class SessionGrainTests(PostgresFixture pg)
         ReceiveResult first = await c.Grains.GetSessionGrain(authKeyId, b).Receive(TestData.Frame(salt, now));
         Assert.Equal(1, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, authKeyId, b));
 
+        var outcomes = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == GrainMetrics.MeterName && instrument.Name == "mtactors.destroy_session") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags) if (tag.Key == "outcome") outcomes.Enqueue((string)tag.Value!);
+        });
+        listener.Start();
+
         DestroySessionResult ok = await c.Grains.GetSessionGrain(authKeyId, a).DestroySession(b).WaitAsync(Bound);
         Assert.Equal(new DestroySessionResult(b, DestroySessionOutcome.Ok), ok);
         Assert.Equal(0, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, authKeyId, b));
@@ -66,6 +78,7 @@ public sealed class SessionGrainTests(PostgresFixture pg)
 
         DestroySessionResult none = await c.Grains.GetSessionGrain(authKeyId, a).DestroySession(b);
         Assert.Equal(new DestroySessionResult(b, DestroySessionOutcome.None), none);
+        Assert.Equal(["ok", "none"], outcomes); // the mtactors.destroy_session counter of Meter("MtActors")
 
         // The next message for b starts a new session: new unique_id, new_session_created again.
         ReceiveResult again = await c.Grains.GetSessionGrain(authKeyId, b).Receive(TestData.Frame(salt, now + 4));

@@ -3,30 +3,28 @@ using MtActors.Protocol.Messages;
 namespace MtActors.Grains.Sessions;
 
 /// <summary>
-/// Replay and duplicate protection for the client's msg_ids of one session (spec 2.1):
-/// parity (18), the time window of 300 s back / 30 s ahead (16 / 17), the remembered recent ids
-/// (duplicates), and the "unknown" zone at or below <see cref="UnknownUpTo"/> (20): ids the session
-/// can no longer tell apart, because they were pushed out of the window or because a crashed
-/// activation may have accepted them without writing them down (its reservation).
+/// Replay and duplicate protection for the client's msg_ids of one session: the protocol rules of
+/// <see cref="MsgIdRules"/> (16/17/18) and <see cref="ReceivedMsgWindow"/> (duplicates, 20, 32/33), plus
+/// the session's "unknown zone": ids at or below <see cref="UnknownUpTo"/> that are not remembered are
+/// too old to tell (20), because a crashed activation may have accepted them without writing them down
+/// (its replay reservation, see docs/persistence.md). Remembered ids stay duplicates.
 /// Pure: no I/O, the clock comes in as an argument.
 /// </summary>
 public sealed class ClientMsgIdWindow
 {
-    public const int PastSeconds = 300;
-    public const int FutureSeconds = 30;
+    private readonly ReceivedMsgWindow _window;
 
-    private readonly List<long> _recent; // ascending
-    private readonly int _capacity;
+    public ClientMsgIdWindow(int capacity) => _window = new ReceivedMsgWindow(capacity);
 
-    public ClientMsgIdWindow(int capacity, IEnumerable<long> recent, long highWater, long unknownUpTo)
+    private ClientMsgIdWindow(ReceivedMsgWindow window, long highWater, long unknownUpTo)
     {
-        _capacity = capacity;
-        _recent = new List<long>(recent);
-        _recent.Sort();
-        while (_recent.Count > _capacity) Evict();
+        _window = window;
         HighWater = highWater;
         UnknownUpTo = unknownUpTo;
     }
+
+    public static ClientMsgIdWindow FromState(ReceivedMsgWindowState state, int capacity, long highWater, long unknownUpTo) =>
+        new(ReceivedMsgWindow.FromState(state, capacity), highWater, unknownUpTo);
 
     /// <summary>Greatest accepted msg_id (0 if none).</summary>
     public long HighWater { get; private set; }
@@ -34,43 +32,34 @@ public sealed class ClientMsgIdWindow
     /// <summary>Ids at or below this that are not remembered get 20.</summary>
     public long UnknownUpTo { get; private set; }
 
-    public IReadOnlyList<long> Recent => _recent;
+    public ReceivedMsgWindowState ToState() => _window.ToState();
 
-    /// <summary>Checks one msg_id and, when it is new, remembers it.</summary>
-    public MessageVerdict Accept(long msgId, DateTimeOffset now)
+    /// <summary>
+    /// Checks one msg_id and remembers it when it is new. <paramref name="topLevel"/>: the time window
+    /// applies to the top-level message only (items of a container are covered by the container's msg_id;
+    /// tdlib re-sends an aged query in a fresh container with its original msg_id).
+    /// </summary>
+    public MessageVerdict Accept(long msgId, int seqNo, bool topLevel, DateTimeOffset now)
     {
-        if ((msgId & 3) != 0) return MessageVerdict.MsgIdInvalid;
-        if (msgId < MsgIds.FromTime(now.AddSeconds(-PastSeconds))) return MessageVerdict.MsgIdTooLow;
-        if (msgId > MsgIds.FromTime(now.AddSeconds(FutureSeconds))) return MessageVerdict.MsgIdTooHigh;
-        int index = _recent.BinarySearch(msgId);
-        if (index >= 0) return MessageVerdict.Duplicate;
-        if (msgId <= UnknownUpTo) return MessageVerdict.MsgIdTooOldToTell;
-
-        _recent.Insert(~index, msgId);
-        if (msgId > HighWater) HighWater = msgId;
-        Prune(now);
-        return MessageVerdict.Accepted;
+        BadMsgCode code = topLevel ? MsgIdRules.Check(msgId, now) : MsgIdRules.CheckModulo(msgId);
+        if (code != BadMsgCode.None) return (MessageVerdict)(int)code;
+        if (msgId <= UnknownUpTo && !_window.Contains(msgId)) return MessageVerdict.MsgIdTooOldToTell;
+        MsgIdCheck check = _window.TryAdd(msgId, seqNo);
+        if (check == MsgIdCheck.New && msgId > HighWater) HighWater = msgId;
+        return check switch
+        {
+            MsgIdCheck.New => MessageVerdict.Accepted,
+            MsgIdCheck.Duplicate => MessageVerdict.Duplicate,
+            MsgIdCheck.TooOld => MessageVerdict.MsgIdTooOldToTell,
+            MsgIdCheck.SeqNoTooLow => MessageVerdict.SeqNoTooLow,
+            MsgIdCheck.SeqNoTooHigh => MessageVerdict.SeqNoTooHigh,
+            _ => throw new InvalidOperationException($"unexpected {check}"),
+        };
     }
 
     /// <summary>Marks everything at or below <paramref name="upTo"/> that is not remembered as unknown.</summary>
     public void ForgetUpTo(long upTo)
     {
         if (upTo > UnknownUpTo) UnknownUpTo = upTo;
-    }
-
-    private void Prune(DateTimeOffset now)
-    {
-        // Ids older than the 300 s window are rejected by time anyway: no need to remember them.
-        long oldest = MsgIds.FromTime(now.AddSeconds(-PastSeconds));
-        int stale = 0;
-        while (stale < _recent.Count && _recent[stale] < oldest) stale++;
-        if (stale > 0) _recent.RemoveRange(0, stale);
-        while (_recent.Count > _capacity) Evict();
-    }
-
-    private void Evict()
-    {
-        if (_recent[0] > UnknownUpTo) UnknownUpTo = _recent[0];
-        _recent.RemoveAt(0);
     }
 }

@@ -34,7 +34,7 @@ public sealed class SessionCore
     {
         _options = options;
         _reservation = (long)options.ReservationSeconds << 32;
-        _window = new ClientMsgIdWindow(options.ReplayWindowSize, [], 0, 0);
+        _window = new ClientMsgIdWindow(options.ReplayWindowSize);
     }
 
     /// <summary>A session that does not exist yet.</summary>
@@ -60,7 +60,9 @@ public sealed class SessionCore
             _durableClientReserved = state.ClientReservedUpTo,
             _durableServerReserved = state.ServerReservedUpTo,
         };
-        core._window = new ClientMsgIdWindow(options.ReplayWindowSize, state.RecentClientMsgIds, state.ClientHighWater, state.ClientUnknownUpTo);
+        core._window = ClientMsgIdWindow.FromState(
+            new ReceivedMsgWindowState(state.ClientFloorMsgId, state.ClientFloorSeqNo, state.RecentClientMsgIds, state.RecentClientSeqNos),
+            options.ReplayWindowSize, state.ClientHighWater, state.ClientUnknownUpTo);
         core._window.ForgetUpTo(state.ClientReservedUpTo);
         core._clientReserve = core._durableClientReserved;
         core._serverReserve = core._durableServerReserved;
@@ -98,9 +100,10 @@ public sealed class SessionCore
         var outcomes = ImmutableArray.CreateBuilder<MessageOutcome>(messages.Count);
         long lowestAccepted = long.MaxValue;
         long highestAccepted = long.MinValue;
-        foreach (InboundMessage m in messages)
+        for (int i = 0; i < messages.Count; i++)
         {
-            MessageVerdict verdict = _window.Accept(m.MsgId, now);
+            InboundMessage m = messages[i];
+            MessageVerdict verdict = _window.Accept(m.MsgId, m.SeqNo, topLevel: i == 0, now);
             outcomes.Add(new MessageOutcome(m.MsgId, m.SeqNo, verdict));
             if (verdict == MessageVerdict.Accepted)
             {
@@ -146,16 +149,7 @@ public sealed class SessionCore
         long msgId = MsgIds.NextServer(_serverLast, now, (kind & OutboundKind.Response) != 0);
         _serverLast = msgId;
         if (msgId > _serverReserve) _serverReserve = msgId + _reservation;
-        int seqNo;
-        if ((kind & OutboundKind.ContentRelated) != 0)
-        {
-            seqNo = checked(2 * _contentSent + 1);
-            _contentSent++;
-        }
-        else
-        {
-            seqNo = checked(2 * _contentSent);
-        }
+        int seqNo = SeqNoRules.NextServerSeqNo(ref _contentSent, (kind & OutboundKind.ContentRelated) != 0);
         return new OutboundHeader(msgId, seqNo);
     }
 
@@ -164,20 +158,27 @@ public sealed class SessionCore
     /// accepted is in the window and every id it sent is below <see cref="LastServerMsgId"/>: the
     /// reservations are released (exact values are written).
     /// </summary>
-    public SessionState Snapshot(bool final) => new()
+    public SessionState Snapshot(bool final)
     {
-        UniqueId = _uniqueId,
-        CreatedAt = _createdAt,
-        LastActivityAt = _lastActivityAt,
-        FirstMsgId = _firstMsgId,
-        RecentClientMsgIds = [.. _window.Recent],
-        ClientHighWater = _window.HighWater,
-        ClientUnknownUpTo = _window.UnknownUpTo,
-        ClientReservedUpTo = final ? 0 : _clientReserve,
-        ServerLastMsgId = _serverLast,
-        ServerReservedUpTo = final ? _serverLast : _serverReserve,
-        ContentMessagesSent = _contentSent,
-    };
+        ReceivedMsgWindowState window = _window.ToState();
+        return new SessionState
+        {
+            UniqueId = _uniqueId,
+            CreatedAt = _createdAt,
+            LastActivityAt = _lastActivityAt,
+            FirstMsgId = _firstMsgId,
+            RecentClientMsgIds = window.MsgIds,
+            RecentClientSeqNos = window.SeqNos,
+            ClientFloorMsgId = window.FloorMsgId,
+            ClientFloorSeqNo = window.FloorSeqNo,
+            ClientHighWater = _window.HighWater,
+            ClientUnknownUpTo = _window.UnknownUpTo,
+            ClientReservedUpTo = final ? 0 : _clientReserve,
+            ServerLastMsgId = _serverLast,
+            ServerReservedUpTo = final ? _serverLast : _serverReserve,
+            ContentMessagesSent = _contentSent,
+        };
+    }
 
     /// <summary>Records that <paramref name="written"/> is now the row in storage.</summary>
     public void Persisted(SessionState written)

@@ -15,11 +15,16 @@ public sealed class SessionState
     [Id(2)] public DateTimeOffset LastActivityAt { get; init; }
     /// <summary>first_msg_id announced in new_session_created (lowered when an even lower id arrives).</summary>
     [Id(3)] public long FirstMsgId { get; init; }
-    /// <summary>Recent accepted client msg_ids, ascending (at most the window size, none older than 300 s).</summary>
+    /// <summary>Recent accepted client msg_ids, ascending (at most the window size).</summary>
     [Id(4)] public long[] RecentClientMsgIds { get; init; } = [];
+    /// <summary>The seq_nos of <see cref="RecentClientMsgIds"/>, index by index (for the 32/33 order checks).</summary>
+    [Id(11)] public int[] RecentClientSeqNos { get; init; } = [];
+    /// <summary>The highest msg_id pushed out of the window (and its seq_no): at or below it, 20.</summary>
+    [Id(12)] public long ClientFloorMsgId { get; init; }
+    [Id(13)] public int ClientFloorSeqNo { get; init; }
     /// <summary>Greatest client msg_id ever accepted.</summary>
     [Id(5)] public long ClientHighWater { get; init; }
-    /// <summary>A client msg_id at or below this that is not in the window is "too old to tell" (20).</summary>
+    /// <summary>Unknown zone: a client msg_id at or below this that is not in the window is "too old to tell" (20).</summary>
     [Id(6)] public long ClientUnknownUpTo { get; init; }
     /// <summary>
     /// Replay reservation: every client msg_id an activation accepted without writing it is at or below

@@ -151,7 +151,7 @@ public static class MessageCipher
         BinaryPrimitives.WriteInt64LittleEndian(plain[16..], header.MsgId);
         BinaryPrimitives.WriteInt32LittleEndian(plain[24..], header.SeqNo);
         BinaryPrimitives.WriteInt32LittleEndian(plain[28..], bodyLength);
-        RandomNumberGenerator.Fill(plain[(InternalHeaderLength + bodyLength)..]);
+        RandomPool.Fill(plain[(InternalHeaderLength + bodyLength)..]);
         EncryptPlaintextInPlace(key, sender, frame[..total], out quickAckToken);
         return total;
     }
@@ -194,6 +194,7 @@ public static class MessageCipher
     /// <paramref name="plaintext"/> (at least frame length - 24 bytes). A trailing partial block (padded
     /// intermediate transport padding) is dropped, as tdlib does, unless <paramref name="strictBlockAlignment"/>.
     /// The msg_key comparison is constant-time. On error the plaintext buffer content is unspecified.
+    /// <paramref name="plaintext"/> must not overlap <paramref name="frame"/> (use <see cref="DecryptInPlace"/>).
     /// </summary>
     /// <param name="sender">Who encrypted it: a server passes <see cref="MessageSender.Client"/>.</param>
     public static MessageDecryptError Decrypt(AuthKey key, MessageSender sender, ReadOnlySpan<byte> frame, Span<byte> plaintext, out DecryptedMessage message, bool strictBlockAlignment = false)

@@ -150,14 +150,19 @@ public sealed unsafe class RsaServerKey : IDisposable
     /// <summary>
     /// Raw RSA decryption m = c^d mod n written as exactly 256 big-endian bytes. <paramref name="ciphertext"/> is
     /// big-endian of any length (leading zeros allowed). Returns false when c &gt;= n (not a valid ciphertext).
+    /// Thread-safe.
     /// </summary>
     /// <remarks>
-    /// CRT form (two 1024-bit constant-time exponentiations, ~3x faster than c^d mod n) with base blinding:
-    /// c is fully chosen by an unauthenticated peer, and the CRT steps around the exponentiations (c mod p,
-    /// the recombination) are not all constant-time in OpenSSL's BIGNUM code, so we multiply c by r^e for a
-    /// fresh random r and remove r afterwards: nothing timed then depends on the attacker's value. We do not
-    /// re-verify m^e == c (OpenSSL's defence against fault attacks on CRT): a fault attack needs the faulty
-    /// m, and m never leaves the server — a faulty m only fails the SHA-256 / SHA-1 check and gets -404.
+    /// CRT form: two 1024-bit constant-time exponentiations (BN_mod_exp_mont_consttime_x2, which runs both at
+    /// once on AVX512-IFMA CPUs, as OpenSSL's own RSA does) instead of one 2048-bit c^d mod n, about 3x (with IFMA
+    /// about 6x) faster. Protected by base blinding rather than by re-verifying m^e == c: c is fully chosen by an
+    /// unauthenticated peer and the steps around the exponentiations (c mod p, the recombination) are not
+    /// constant-time in OpenSSL's BIGNUM code, so c is multiplied by r^e for a random r and r is removed at the end;
+    /// nothing timed then depends on the attacker's value. Verification guards against fault attacks on CRT, which
+    /// need the faulty m: here m never leaves the server (a faulty m only fails the SHA-256 / SHA-1 check and gets
+    /// -404), so it would cost time for no protection. As in OpenSSL (BN_BLINDING), the blinding pair
+    /// (r^e, r^-1) is renewed from a fresh r every 32 uses and squared in between, because the constant-time
+    /// inverse costs about as much as the private operation itself.
     /// </remarks>
     public bool TryDecryptRaw(ReadOnlySpan<byte> ciphertext, Span<byte> plaintext)
     {
@@ -169,9 +174,7 @@ public sealed unsafe class RsaServerKey : IDisposable
         using var l1 = new HandleLease(_dp);
         using var l2 = new HandleLease(_dq);
         using var l3 = new HandleLease(_qInv);
-        using var l4 = new HandleLease(_e);
         using var l5 = new HandleLease(_n.Modulus);
-        using var l6 = new HandleLease(_n.Mont);
         using var l7 = new HandleLease(_p.Modulus);
         using var l8 = new HandleLease(_p.Mont);
         using var l9 = new HandleLease(_q.Modulus);
@@ -179,44 +182,81 @@ public sealed unsafe class RsaServerKey : IDisposable
 
         using var ctx = SafeBnCtxHandle.New();
         using var c = SafeBigNumHandle.FromBigEndian(ciphertext);
-        using var r = SafeBigNumHandle.New();
-        using var rInv = SafeBigNumHandle.New();
-        using var re = SafeBigNumHandle.New();
-        using var t = SafeBigNumHandle.New();
+        using var unblind = SafeBigNumHandle.New();
+        using var cp = SafeBigNumHandle.New();
+        using var cq = SafeBigNumHandle.New();
         using var m1 = SafeBigNumHandle.New();
         using var m2 = SafeBigNumHandle.New();
         using var h = SafeBigNumHandle.New();
         nint n = _n.Modulus.Ptr, p = _p.Modulus.Ptr, q = _q.Modulus.Ptr;
 
-        // Blinding factor: r uniform-ish in [0, n) (256 random bytes reduced mod n); r^-1 must exist.
+        Blind(c, unblind, ctx);                                               // c' = c * r^e mod n
+        Check(LibCrypto.BN_nnmod(cp.Ptr, c.Ptr, p, ctx.Ptr), "BN_nnmod");    // c' mod p
+        Check(LibCrypto.BN_nnmod(cq.Ptr, c.Ptr, q, ctx.Ptr), "BN_nnmod");    // c' mod q
+        // m1 = c'^dP mod p, m2 = c'^dQ mod q
+        Check(LibCrypto.BN_mod_exp_mont_consttime_x2(
+            m1.Ptr, cp.Ptr, _dp.Ptr, p, _p.Mont.Ptr,
+            m2.Ptr, cq.Ptr, _dq.Ptr, q, _q.Mont.Ptr, ctx.Ptr), "BN_mod_exp_mont_consttime_x2");
+        // h = qInv * (m1 - m2) mod p; m' = m2 + h * q
+        Check(LibCrypto.BN_mod_sub(h.Ptr, m1.Ptr, m2.Ptr, p, ctx.Ptr), "BN_mod_sub");
+        Check(LibCrypto.BN_mod_mul(h.Ptr, h.Ptr, _qInv.Ptr, p, ctx.Ptr), "BN_mod_mul");
+        Check(LibCrypto.BN_mul(m1.Ptr, h.Ptr, q, ctx.Ptr), "BN_mul");
+        Check(LibCrypto.BN_add(m1.Ptr, m1.Ptr, m2.Ptr), "BN_add");
+        // m = m' * r^-1 mod n
+        Check(LibCrypto.BN_mod_mul(m2.Ptr, m1.Ptr, unblind.Ptr, n, ctx.Ptr), "BN_mod_mul");
+        m2.WriteBigEndian(plaintext);
+        return true;
+    }
+
+    private const int BlindingUses = 32;
+    private readonly object _blindingGate = new();
+    private SafeBigNumHandle? _blindA;   // r^e mod n
+    private SafeBigNumHandle? _blindAi;  // r^-1 mod n
+    private int _blindingUsed;
+
+    /// <summary>c = c * A mod n with the next blinding pair; <paramref name="unblind"/> receives its Ai.</summary>
+    private void Blind(SafeBigNumHandle c, SafeBigNumHandle unblind, SafeBnCtxHandle ctx)
+    {
+        nint n = _n.Modulus.Ptr;
+        lock (_blindingGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_blindA is null || _blindAi is null || _blindingUsed >= BlindingUses)
+            {
+                NewBlindingPair(ctx);
+            }
+            else
+            {
+                Check(LibCrypto.BN_mod_mul(_blindA.Ptr, _blindA.Ptr, _blindA.Ptr, n, ctx.Ptr), "BN_mod_mul");
+                Check(LibCrypto.BN_mod_mul(_blindAi.Ptr, _blindAi.Ptr, _blindAi.Ptr, n, ctx.Ptr), "BN_mod_mul");
+            }
+            _blindingUsed++;
+            Check(LibCrypto.BN_mod_mul(c.Ptr, c.Ptr, _blindA!.Ptr, n, ctx.Ptr), "BN_mod_mul");
+            if (LibCrypto.BN_copy(unblind.Ptr, _blindAi!.Ptr) == 0) throw SafeBigNumHandle.Failed("BN_copy");
+        }
+    }
+
+    private void NewBlindingPair(SafeBnCtxHandle ctx)
+    {
+        nint n = _n.Modulus.Ptr;
+        _blindA ??= SafeBigNumHandle.New();
+        _blindAi ??= SafeBigNumHandle.New();
+        using var t = SafeBigNumHandle.New();
+        using var r = SafeBigNumHandle.New();
         Span<byte> rnd = stackalloc byte[ModulusBytes + 8];
         while (true)
         {
             RandomNumberGenerator.Fill(rnd);
             t.Set(rnd);
             CryptographicOperations.ZeroMemory(rnd);
-            Check(LibCrypto.BN_nnmod(r.Ptr, t.Ptr, n, ctx.Ptr), "BN_nnmod");
+            Check(LibCrypto.BN_nnmod(r.Ptr, t.Ptr, n, ctx.Ptr), "BN_nnmod");   // r nearly uniform in [0, n)
             r.SetConstantTime();
-            if (LibCrypto.BN_mod_inverse(rInv.Ptr, r.Ptr, n, ctx.Ptr) != 0) break;
-            // r shares a factor with n or is 0: astronomically unlikely; drop OpenSSL's error and draw again.
+            if (LibCrypto.BN_mod_inverse(_blindAi.Ptr, r.Ptr, n, ctx.Ptr) != 0) break;
+            // r = 0 or r shares a factor with n: astronomically unlikely; drop OpenSSL's error and draw again.
             LibCrypto.ERR_clear_error();
         }
-        _n.ModPow(re, r, _e, ctx, secretExponent: false);                     // r^e mod n
-        Check(LibCrypto.BN_mod_mul(t.Ptr, c.Ptr, re.Ptr, n, ctx.Ptr), "BN_mod_mul"); // c' = c * r^e mod n
-        t.SetConstantTime();
-
-        // m1 = c'^dP mod p, m2 = c'^dQ mod q (both reduce c' themselves).
-        _p.ModPow(m1, t, _dp, ctx, secretExponent: true);
-        _q.ModPow(m2, t, _dq, ctx, secretExponent: true);
-        // h = qInv * (m1 - m2) mod p; m' = m2 + h * q
-        Check(LibCrypto.BN_mod_sub(h.Ptr, m1.Ptr, m2.Ptr, p, ctx.Ptr), "BN_mod_sub");
-        Check(LibCrypto.BN_mod_mul(h.Ptr, h.Ptr, _qInv.Ptr, p, ctx.Ptr), "BN_mod_mul");
-        Check(LibCrypto.BN_mul(m1.Ptr, h.Ptr, q, ctx.Ptr), "BN_mul");
-        Check(LibCrypto.BN_add(m1.Ptr, m1.Ptr, m2.Ptr), "BN_add");
-        // Unblind: m = m' * r^-1 mod n.
-        Check(LibCrypto.BN_mod_mul(m2.Ptr, m1.Ptr, rInv.Ptr, n, ctx.Ptr), "BN_mod_mul");
-        m2.WriteBigEndian(plaintext);
-        return true;
+        _n.ModPow(_blindA, r, _e, ctx, secretExponent: false);              // r^e mod n
+        _blindingUsed = 0;
     }
 
     private static void Check(int ok, string function)
@@ -238,8 +278,16 @@ public sealed unsafe class RsaServerKey : IDisposable
         if (secret is not null) CryptographicOperations.ZeroMemory(secret);
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        lock (_blindingGate)
+        {
+            _disposed = true;
+            _blindA?.Dispose();
+            _blindAi?.Dispose();
+        }
         _n.Dispose();
         _p.Dispose();
         _q.Dispose();

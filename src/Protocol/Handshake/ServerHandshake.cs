@@ -41,7 +41,7 @@ public enum HandshakePhase
 /// stays failed. Use <see cref="StartedAt"/> / <see cref="LastActivityAt"/> / <see cref="InProgress"/> to time
 /// a handshake out.
 /// </remarks>
-public sealed class ServerHandshake
+public sealed class ServerHandshake : IDisposable
 {
     private readonly RsaKeySet _keys;
     private readonly ServerHandshakeOptions _options;
@@ -93,6 +93,25 @@ public sealed class ServerHandshake
 
     /// <summary>Keys accepted on this connection.</summary>
     public int CompletedKeys { get; private set; }
+
+    /// <summary>
+    /// True when a handshake is <see cref="InProgress"/> and began more than <paramref name="timeout"/> ago (by the
+    /// clock given to the constructor): the gateway should then close the connection.
+    /// </summary>
+    public bool HasTimedOut(TimeSpan timeout) =>
+        _attempts.Values.Any(a => (a.Phase is HandshakePhase.AwaitingDhParams or HandshakePhase.AwaitingClientDh
+            or HandshakePhase.AwaitingKeyDecision) && _time.GetUtcNow() - a.StartedAt > timeout);
+
+    /// <summary>Wipes the DH secrets of unfinished handshakes, which then count as failed (call when the connection closes).</summary>
+    public void Dispose()
+    {
+        foreach (var attempt in _attempts.Values)
+        {
+            if (attempt.Phase != HandshakePhase.Completed) attempt.Phase = HandshakePhase.Failed;
+            attempt.WipeSecrets();
+        }
+        _pending = null;
+    }
 
     /// <summary>
     /// Handles one unencrypted message body from the client. Never throws for malformed input; throws

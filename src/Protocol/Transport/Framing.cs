@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 
 namespace MtActors.Protocol.Transport;
 
@@ -201,9 +200,9 @@ internal sealed class IntermediateFraming(bool isServer, int maxPayload, bool pa
     public override int Complete(Span<byte> frame, int payloadLength, bool quickAckRequest, bool allowPadding)
     {
         CheckPayload(payloadLength);
-        int padding = padded && allowPadding ? RandomNumberGenerator.GetInt32(16) : 0;
+        int padding = padded && allowPadding ? Crypto.RandomPool.Next16() : 0;
         if ((long)payloadLength + padding > 0x7FFFFFFF) throw new ArgumentOutOfRangeException(nameof(payloadLength));
-        if (padding > 0) RandomNumberGenerator.Fill(frame.Slice(4 + payloadLength, padding));
+        if (padding > 0) Crypto.RandomPool.Fill(frame.Slice(4 + payloadLength, padding));
         uint word = (uint)(payloadLength + padding) | (quickAckRequest ? 0x80000000u : 0);
         BinaryPrimitives.WriteUInt32LittleEndian(frame, word);
         return 4 + payloadLength + padding;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using MtActors.Silo.Postgres;
 
 namespace MtActors.Silo.Hosting;
 
@@ -7,13 +8,15 @@ internal static partial class Schema
 {
     public static async Task ApplyAsync(string connectionString, ILogger logger, CancellationToken cancellationToken)
     {
-        LogApplying(logger, ClusterFile.Redact(connectionString));
-        // TODO(grains): call MtActors.Silo.Postgres.SchemaMigrator (the grains helper's, applies deploy/sql) here
-        // once it lands on main.
-        await Task.CompletedTask;
-        throw new InvalidOperationException("The schema migrator is not available yet.");
+        var database = ClusterFile.Redact(connectionString);
+        LogApplying(logger, database);
+        var applied = await SchemaMigrator.ApplyAsync(connectionString, logger: logger, cancellationToken: cancellationToken);
+        LogApplied(logger, database, applied.Count == 0 ? "nothing new" : string.Join(", ", applied));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applying the MtActors schema to {Database}")]
     private static partial void LogApplying(ILogger logger, string database);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Schema of {Database} is up to date (applied: {Scripts})")]
+    private static partial void LogApplied(ILogger logger, string database, string scripts);
 }

@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 using MtActors.Silo.Options;
 
@@ -60,12 +63,22 @@ public static class SiloCommands
 
         await using (app)
         {
+            // Graceful shutdown (SIGTERM, Ctrl-C) gets ShutdownTimeoutSeconds; should it hang past that (say, the
+            // database vanished under the silo), the process still ends, after stopping the embedded PostgreSQL.
+            var grace = TimeSpan.FromSeconds(app.Services.GetRequiredService<IOptions<MtActorsOptions>>().Value
+                .ShutdownTimeoutSeconds + 15);
+            app.Lifetime.ApplicationStopping.Register(() => _ = Task.Delay(grace).ContinueWith(_ =>
+            {
+                Console.Error.WriteLine($"error: shutdown did not finish within {grace.TotalSeconds:0} s; exiting");
+                app.Services.GetRequiredService<DatabaseSettings>().Embedded?.Dispose();
+                Environment.Exit(Failed);
+            }, TaskScheduler.Default));
             try
             {
                 await app.RunAsync();
                 return Ok;
             }
-            catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+            catch (OptionsValidationException ex)
             {
                 Console.Error.WriteLine($"configuration error: {string.Join(" ", ex.Failures)}");
                 return BadUsage;

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MtActors.Silo.Gateway;
+using MtActors.Silo.Http;
+using MtActors.Silo.Observability;
 using MtActors.Silo.Options;
 using MtActors.Silo.Postgres;
 using Orleans.Configuration;
@@ -72,24 +74,24 @@ public static partial class SiloHost
             });
             silo.ConfigureEndpoints(options.AdvertisedAddress, options.EffectiveSiloPort, options.EffectiveGatewayPort,
                 options.ListenOnAnyHostAddress);
-            // TODO(grains): replace with the grains helper's OrleansStorageExtensions (clustering + grain storage)
-            // once it lands on main.
-            silo.UseAdoNetClustering(o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = database.ConnectionString;
-            });
+            silo.UseMtActorsPostgres(database.ConnectionString);
             silo.AddMtProtoGateway(builder.Configuration, options);
         });
 
         builder.WebHost.ConfigureKestrel(k =>
             k.Listen(IPAddress.Parse(options.Http.Address), options.EffectiveHttpPort));
 
+        // Operator surface (ops): metrics, health, dashboard, Kubernetes hosting; the HTTP API (src/Silo/Observability, src/Silo/Http).
+        builder.AddMtActorsObservability();
+        builder.AddMtActorsHttpApi();
+
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapGet("/", (IOptions<MtActorsOptions> o) =>
             Results.Text($"MtActors silo {o.Value.Instance} of cluster {o.Value.ClusterId}\n"));
+        app.MapMtActorsObservability();
+        app.MapMtActorsHttpApi();
         return app;
     }
 

@@ -92,7 +92,4 @@ public sealed class HttpEndpointOptions
 
     /// <summary>Port (before the instance offset); 0 picks a free port.</summary>
     public int Port { get; set; } = 5080;
-
-    /// <summary>False turns the HTTP endpoint off.</summary>
-    public bool Enabled { get; set; } = true;
 }

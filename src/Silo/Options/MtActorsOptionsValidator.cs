@@ -28,10 +28,7 @@ public sealed class MtActorsOptionsValidator : IValidateOptions<MtActorsOptions>
         {
             CheckPort(errors, $"{s}:SiloPort", o.SiloPort, o.EffectiveSiloPort, allowZero: false);
             CheckPort(errors, $"{s}:GatewayPort", o.GatewayPort, o.EffectiveGatewayPort, allowZero: false);
-            if (o.Http.Enabled)
-            {
-                CheckPort(errors, $"{s}:Http:Port", o.Http.Port, o.EffectiveHttpPort, allowZero: true);
-            }
+            CheckPort(errors, $"{s}:Http:Port", o.Http.Port, o.EffectiveHttpPort, allowZero: true);
 
             if (o.EffectiveSiloPort == o.EffectiveGatewayPort)
             {
@@ -53,7 +50,7 @@ public sealed class MtActorsOptionsValidator : IValidateOptions<MtActorsOptions>
             errors.Add($"{s}:AdvertisedIP must be an IP address other silos and clients can reach (got '{o.AdvertisedIP}').");
         }
 
-        if (o.Http.Enabled && !IPAddress.TryParse(o.Http.Address, out _))
+        if (!IPAddress.TryParse(o.Http.Address, out _))
         {
             errors.Add($"{s}:Http:Address must be an IP address (got '{o.Http.Address}').");
         }

@@ -73,6 +73,8 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
     private readonly SemaphoreSlim _stopGate = new(1, 1);
     private bool _stopped;
     private bool _started;
+    private FileStream? _ownerLock;
+    private bool _owner;
     private string _password = "";
 
     private LocalPostgres(LocalPostgresOptions options, ILogger logger, string binDirectory, bool asPostgresUser)
@@ -269,6 +271,7 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
 
     private async Task InitializeAndStartAsync(CancellationToken ct)
     {
+        TakeOwnerLock();
         await CheckPostgresUserAsync(ct).ConfigureAwait(false);
         if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
         {
@@ -332,6 +335,37 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
         _password = File.ReadAllText(PasswordFile).Trim();
         Port = _options.Port == 0 ? FreeLoopbackPort() : _options.Port;
         ConnectionString = BuildConnectionString(_password, _options.Database);
+    }
+
+    /// <summary>
+    /// An exclusive lock on <c>owner.lock</c> for as long as this instance runs the server: a second process (another
+    /// silo with the same data directory) is refused instead of stopping a server in use, and a server whose lock is
+    /// free was left by a process that is gone. The operating system releases the lock when a process dies.
+    /// </summary>
+    private void TakeOwnerLock()
+    {
+        try
+        {
+            _ownerLock = new FileStream(Path.Combine(RootDirectory, "owner.lock"), FileMode.OpenOrCreate,
+                FileAccess.ReadWrite, FileShare.None);
+            _owner = true;
+        }
+        catch (IOException ex)
+        {
+            throw new LocalPostgresException(
+                $"The PostgreSQL server in {RootDirectory} is in use by another process (another silo with the same " +
+                "data directory?). Stop it, or give this one its own data directory or a connection string.", ex);
+        }
+    }
+
+    /// <summary>Test support: forget the server without stopping it, as a crashed process would.</summary>
+    internal void AbandonAsIfCrashed()
+    {
+        _stopped = true;
+        _owner = false;
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        _ownerLock?.Dispose();
+        _ownerLock = null;
     }
 
     private async Task CheckPostgresUserAsync(CancellationToken ct)
@@ -521,7 +555,7 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
             _stopped = true;
             AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
             NpgsqlConnection.ClearAllPools();
-            if (_started && File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+            if (_owner && File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
             {
                 using var timeout = new CancellationTokenSource(_options.Timeout);
                 try
@@ -543,7 +577,9 @@ public sealed partial class LocalPostgres : IAsyncDisposable, IDisposable
                 }
             }
 
-            if (deleteIfThrowaway && _options.Throwaway)
+            _ownerLock?.Dispose();
+            _ownerLock = null;
+            if (deleteIfThrowaway && _options.Throwaway && _owner)
             {
                 try
                 {

@@ -19,8 +19,9 @@ public static class TestData
     /// <summary>A client msg_id for a moment (divisible by 4), plus k steps of 4.</summary>
     public static long ClientMsgId(DateTimeOffset at, int k = 0) => (MsgIds.FromTime(at) & ~3L) + 4L * k;
 
+    /// <summary>A frame of service messages (even seq_no 0: never out of seq_no order).</summary>
     public static ReceiveRequest Frame(long salt, params long[] msgIds) =>
-        new(salt, [.. msgIds.Select((id, i) => new InboundMessage(id, 2 * i + 1))]);
+        new(salt, [.. msgIds.Select(id => new InboundMessage(id, 0))]);
 
     /// <summary>Registers a fresh permanent key; returns its id and a current salt.</summary>
     public static async Task<(long AuthKeyId, long Salt)> RegisterKeyAsync(IGrainFactory grains, long? initialSalt = null)

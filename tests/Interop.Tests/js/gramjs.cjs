@@ -24,9 +24,12 @@ const SPEC = {
     renew: { flag: true }, // ping-delay-disconnect: renew once at delay/2 before the server closes
 };
 
+// The package's own version: telegram 2.26.22 still says "2.26.21" in require('telegram').version (Version.js).
 function safeVersion() {
     try {
-        return require('telegram').version;
+        const path = require('node:path');
+        const dir = path.dirname(require.resolve('telegram'));
+        return JSON.parse(require('node:fs').readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
     } catch {
         return 'unknown';
     }
@@ -66,7 +69,7 @@ run.main(async () => {
     }
 
     // Count handshake attempts (MTProtoSender calls Authenticator.doAuthentication through the module object).
-    const handshake = { attempts: 0, errors: [] };
+    const handshake = { attempts: 0, errors: [], connectErrors: [] };
     const origDoAuth = Authenticator.doAuthentication;
     Authenticator.doAuthentication = async (...args) => {
         handshake.attempts++;
@@ -81,6 +84,15 @@ run.main(async () => {
     // msgs_state_info.info is declared "string" in GramJS's schema and decoded as UTF-8, which mangles status bytes
     // >= 0x80 (e.g. 4|128). Read it as raw bytes instead.
     Api.MsgsStateInfo.fromReader = reader => new Api.MsgsStateInfo({ reqMsgId: reader.readLong(), info: reader.tgReadBytes() });
+
+    // Fails every pending wait at once when GramJS loses its connection and cannot get it back (its reconnect
+    // runs connect() again, which resolves false after `handshake-retries` failed attempts).
+    let rejectLost;
+    const lost = new Promise((_, reject) => {
+        rejectLost = reject;
+    });
+    lost.catch(() => {});
+    const orLost = p => Promise.race([p, lost]);
 
     const senders = [];
     let client = null;
@@ -101,6 +113,16 @@ run.main(async () => {
 
     function instrument(sender, label) {
         sender.__instrumented = true;
+        let connects = 0;
+        const origConnect = sender.connect.bind(sender);
+        sender.connect = async (...a) => {
+            const ok = await origConnect(...a);
+            if (connects++ > 0 && !ok && !sender.userDisconnected) {
+                const why = handshake.connectErrors.length ? `: ${handshake.connectErrors[handshake.connectErrors.length - 1]}` : '';
+                rejectLost(new ScenarioError(`${label}: connection lost and GramJS could not reconnect${why}`));
+            }
+            return ok;
+        };
         // Incoming: every decoded object, also inside containers and gzip (_processMessage recurses).
         const origProcess = sender._processMessage.bind(sender);
         sender._processMessage = async message => {
@@ -135,7 +157,8 @@ run.main(async () => {
             retries: opts['handshake-retries'],
             delay: 100,
             isMainSender: true,
-            client: { networkSocket: PromisedNetSockets },
+            // MTProtoSender.connect swallows errors; it hands them to the client's _errorHandler.
+            client: { networkSocket: PromisedNetSockets, _errorHandler: async e => void handshake.connectErrors.push(String(e && e.message ? e.message : e)) },
             _exportedSenderPromises: new Map(),
         });
         senders.push(sender);
@@ -143,7 +166,10 @@ run.main(async () => {
         const conn = new Conn({ ip: opts.host, port: opts.port, dcId: opts.dc, loggers: logger, socket: PromisedNetSockets });
         // MTProtoSender.connect never throws: it returns false after `retries` failed attempts.
         const ok = await withTimeout(sender.connect(conn), remaining(), `${label} connect`);
-        if (!ok) throw new ScenarioError(`${label}: connect failed after ${handshake.attempts} handshake attempt(s)`, { handshake });
+        if (!ok) {
+            const why = handshake.connectErrors.length ? `: ${handshake.connectErrors[handshake.connectErrors.length - 1]}` : '';
+            throw new ScenarioError(`${label}: connect failed after ${handshake.attempts} handshake attempt(s)${why}`, { handshake });
+        }
         return sender;
     }
 
@@ -172,6 +198,7 @@ run.main(async () => {
             autoReconnect: false,
             baseLogger: logger,
         });
+        client._errorHandler = async e => void handshake.connectErrors.push(String(e && e.message ? e.message : e));
         // connect() = key (created or pre-shared) + invokeWithLayer(initConnection(help.getConfig)): any parseable
         // object answers it (real-clients.md §2.5). It resolves false (never throws) when the transport fails.
         const origConnect = MTProtoSender.prototype.connect;
@@ -180,7 +207,10 @@ run.main(async () => {
             return origConnect.apply(this, a);
         };
         const ok = await withTimeout(client.connect(), remaining(), 'TelegramClient.connect (key + initConnection)');
-        if (!ok) throw new ScenarioError(`TelegramClient.connect failed after ${handshake.attempts} handshake attempt(s)`, { handshake });
+        if (!ok) {
+            const why = handshake.connectErrors.length ? `: ${handshake.connectErrors[handshake.connectErrors.length - 1]}` : '';
+            throw new ScenarioError(`TelegramClient.connect failed after ${handshake.attempts} handshake attempt(s)${why}`, { handshake });
+        }
         return client._sender;
     }
 
@@ -195,12 +225,12 @@ run.main(async () => {
     async function send(sender, req, what) {
         const st = new RequestState(req);
         sender._sendQueue.append(st);
-        const value = await withTimeout(st.promise, remaining(), what);
+        const value = await withTimeout(orLost(st.promise), remaining(), what);
         return { value, msgId: st.msgId };
     }
     // The client's own path in client mode (TelegramClient.invoke), the raw sender otherwise.
     async function invoke(sender, req, what) {
-        if (client && sender === main) return withTimeout(client.invoke(req), remaining(), what);
+        if (client && sender === main) return withTimeout(orLost(client.invoke(req)), remaining(), what);
         return (await send(sender, req, what)).value;
     }
 
@@ -279,7 +309,7 @@ run.main(async () => {
             wrapped.catch(() => {});
             const which = await Promise.race([
                 wrapped.then(r => ({ obj: r.value, wrapped: true })),
-                bare.next(remaining()).then(obj => ({ obj, wrapped: false })),
+                orLost(bare.next(remaining())).then(obj => ({ obj, wrapped: false })),
             ]);
             const r = { target: label, sessionId: String(sessionId), answer: which.obj.className, answerSessionId: which.obj.sessionId.toString(), wrapped: which.wrapped };
             results.push(r);
@@ -324,7 +354,7 @@ run.main(async () => {
         // msgs_state_req is a constructor in GramJS's schema: send it raw, catch msgs_state_info in the jump table.
         const bare = catchBare(main, ['MsgsStateInfo']);
         main._sendQueue.append(new RequestState(new Api.MsgsStateReq({ msgIds: ids.map(i => i.msgId) })));
-        const info = await bare.next(remaining());
+        const info = await orLost(bare.next(remaining()));
         const bytes = Buffer.from(info.info);
         run.result.reqMsgId = info.reqMsgId.toString();
         run.result.states = ids.map((i, k) => ({ label: i.label, msgId: i.msgId.toString(), status: k < bytes.length ? bytes[k] : null }));

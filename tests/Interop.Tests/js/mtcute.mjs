@@ -79,22 +79,31 @@ run.main(async () => {
         for (const w of waiters) w();
         return entry;
     };
+    // Fails every wait at once when mtcute stops reconnecting (reconnect budget spent): nothing more can happen.
+    let rejectGaveUp;
+    const gaveUp = new Promise((_, reject) => {
+        rejectGaveUp = reject;
+    });
+    gaveUp.catch(() => {});
+    const orGaveUp = p => Promise.race([p, gaveUp]);
     // Wait for the first event at index >= from that matches pred.
     function waitEvent(pred, ms, what, from = 0) {
         return withTimeout(
-            new Promise(resolve => {
-                const check = () => {
-                    for (let i = from; i < events.length; i++) {
-                        if (pred(events[i])) {
-                            waiters.delete(check);
-                            resolve(events[i]);
-                            return true;
+            orGaveUp(
+                new Promise(resolve => {
+                    const check = () => {
+                        for (let i = from; i < events.length; i++) {
+                            if (pred(events[i])) {
+                                waiters.delete(check);
+                                resolve(events[i]);
+                                return true;
+                            }
                         }
-                    }
-                    return false;
-                };
-                if (!check()) waiters.add(check);
-            }),
+                        return false;
+                    };
+                    if (!check()) waiters.add(check);
+                }),
+            ),
             ms,
             what,
         );
@@ -280,7 +289,10 @@ run.main(async () => {
         reconnectionStrategy: () => {
             reconnects++;
             emit({ dir: 'local', type: 'reconnect', n: reconnects });
-            return reconnects <= opts.reconnects ? 100 : false;
+            if (reconnects <= opts.reconnects) return 100;
+            const last = [...events].reverse().find(e => e.type === 'error' || e.type === 'transport_error');
+            rejectGaveUp(new ScenarioError(`connection lost and mtcute gave up after ${opts.reconnects} reconnect(s)${last ? `; last error: ${last.code ?? ''} ${last.message ?? ''}` : ''}`));
+            return false;
         },
         network: {
             floodControl: false,
@@ -312,7 +324,7 @@ run.main(async () => {
     tg.mt._writerMap[methodName] = w => w.uint(methodId);
     async function unknownCall(what) {
         try {
-            const r = await tg.call({ _: methodName }, { timeout: remaining() });
+            const r = await orGaveUp(tg.call({ _: methodName }, { timeout: remaining() }));
             throw new ScenarioError(`${what}: unknown method 0x${methodId.toString(16)} answered with ${r && r._} instead of rpc_error`);
         } catch (e) {
             if (e instanceof ScenarioError) throw e;

@@ -90,3 +90,17 @@ public sealed class KdfTests
         Assert.Throws<ArgumentOutOfRangeException>(() => MtProtoKdf.DeriveAesKeyIv(new byte[256], new byte[16], (MessageSender)4, out32, out32));
     }
 }
+
+public sealed class TmpKdfTests
+{
+    [Fact]
+    public void Grammers_tmp_aes_key_and_iv_from_nonces()
+    {
+        // test-vectors.md §B: server_nonce = 00..0F, new_nonce = 00..1F.
+        var key = new byte[32];
+        var iv = new byte[32];
+        MtActors.Protocol.Handshake.HandshakeCrypto.DeriveTmpAes(Sequence(32), Sequence(16), key, iv);
+        Assert.Equal("0758F1533B615D24F6E8A94A6FCBEE0A55EAAB2217D7295CA9213D1A2D7D16A6", ToHex(key));
+        Assert.Equal("5A84108E9805656CE864070E166E6218F6783E8511471A5AB7802CF200010203", ToHex(iv));
+    }
+}

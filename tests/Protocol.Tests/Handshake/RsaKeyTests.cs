@@ -168,6 +168,28 @@ public sealed class RsaKeyTests
     }
 
     [Fact]
+    public void Raw_decryption_stays_correct_across_blinding_renewals_and_threads()
+    {
+        var key = TestKeys.Key;
+        var n = TestClient.FromBe(key.Modulus);
+        var e = TestClient.FromBe(key.Exponent);
+        // 4 threads x 40 operations: the blinding pair is squared 31 times, then renewed, several times over.
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            var rng = new Random(t);
+            var m = new byte[256];
+            for (int i = 0; i < 40; i++)
+            {
+                var cBytes = new byte[256];
+                rng.NextBytes(cBytes);
+                var c = TestClient.FromBe(cBytes) % n;
+                Assert.True(key.TryDecryptRaw(TestClient.ToBe(c, 256), m));
+                Assert.Equal(c, BigInteger.ModPow(TestClient.FromBe(m), e, n));
+            }
+        });
+    }
+
+    [Fact]
     public void Libcrypto_modexp_equals_BigInteger_ModPow_on_random_inputs()
     {
         Assert.True(NativeCrypto.IsAvailable, NativeCrypto.UnavailableReason);

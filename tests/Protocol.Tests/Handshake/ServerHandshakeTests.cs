@@ -524,6 +524,44 @@ public sealed class ServerHandshakeTests
     }
 
     [Fact]
+    public void Timestamps_let_the_gateway_time_a_handshake_out()
+    {
+        var time = new ManualTime(T0);
+        var server = NewServer(time: time);
+        var timeout = TimeSpan.FromSeconds(30);
+        Assert.Equal(T0, server.CreatedAt);
+        Assert.Null(server.StartedAt);
+        Assert.False(server.HasTimedOut(timeout));
+        time.Now = T0.AddSeconds(5);
+        var client = NewClient(900);
+        client.ReadResPq(Reply(server.Handle(client.ReqPq())));
+        Assert.Equal(T0.AddSeconds(5), server.StartedAt);
+        time.Now = T0.AddSeconds(20);
+        client.ReadServerDhParamsOk(Reply(server.Handle(client.ReqDhParams(client.RsaPad(client.InnerData(TestClient.PqInnerDc))))));
+        Assert.Equal(T0.AddSeconds(20), server.LastActivityAt);
+        Assert.False(server.HasTimedOut(timeout));
+        time.Now = T0.AddSeconds(36);
+        Assert.True(server.HasTimedOut(timeout));
+        SendClientDh(server, client);
+        server.AcceptKey();
+        Assert.False(server.HasTimedOut(timeout)); // done: nothing left to time out
+        server.Dispose();
+    }
+
+    [Fact]
+    public void Dispose_wipes_unfinished_secrets_and_later_messages_fail()
+    {
+        var server = NewServer();
+        var client = NewClient(901);
+        ToServerDhParams(server, client);
+        server.Dispose();
+        NewNormalB(client);
+        // The attempt lost its tmp key: nothing can be decrypted any more; the request is refused, not crashed on.
+        AssertFail(server.Handle(client.SetClientDhParams()), HandshakeError.HandshakeFailed);
+        Assert.Equal(HandshakePhase.Failed, server.Phase);
+    }
+
+    [Fact]
     public void Options_are_validated()
     {
         Assert.Throws<ArgumentException>(() => NewServer(new ServerHandshakeOptions { DcId = 0 }));

@@ -43,6 +43,8 @@ internal static unsafe class LibCrypto
     internal static delegate* unmanaged<nint, nint, nint, nint, nint> BN_mod_inverse;
     internal static delegate* unmanaged<nint, nint, nint, nint, nint, nint, int> BN_mod_exp_mont;
     internal static delegate* unmanaged<nint, nint, nint, nint, nint, nint, int> BN_mod_exp_mont_consttime;
+    internal static delegate* unmanaged<nint, nint, nint, nint, nint, nint, nint, nint, nint, nint, nint, int> BN_mod_exp_mont_consttime_x2;
+    internal static delegate* unmanaged<nint, nint, nint> BN_copy;
     internal static delegate* unmanaged<nint> BN_CTX_new;
     internal static delegate* unmanaged<nint, void> BN_CTX_free;
     internal static delegate* unmanaged<nint> BN_MONT_CTX_new;
@@ -115,6 +117,8 @@ internal static unsafe class LibCrypto
         var modInverse = Get("BN_mod_inverse");
         var modExpMont = Get("BN_mod_exp_mont");
         var modExpConst = Get("BN_mod_exp_mont_consttime");
+        var modExpConstX2 = Get("BN_mod_exp_mont_consttime_x2");
+        var copy = Get("BN_copy");
         var ctxNew = Get("BN_CTX_new");
         var ctxFree = Get("BN_CTX_free");
         var montNew = Get("BN_MONT_CTX_new");
@@ -141,6 +145,8 @@ internal static unsafe class LibCrypto
         BN_mod_inverse = (delegate* unmanaged<nint, nint, nint, nint, nint>)modInverse;
         BN_mod_exp_mont = (delegate* unmanaged<nint, nint, nint, nint, nint, nint, int>)modExpMont;
         BN_mod_exp_mont_consttime = (delegate* unmanaged<nint, nint, nint, nint, nint, nint, int>)modExpConst;
+        BN_mod_exp_mont_consttime_x2 = (delegate* unmanaged<nint, nint, nint, nint, nint, nint, nint, nint, nint, nint, nint, int>)modExpConstX2;
+        BN_copy = (delegate* unmanaged<nint, nint, nint>)copy;
         BN_CTX_new = (delegate* unmanaged<nint>)ctxNew;
         BN_CTX_free = (delegate* unmanaged<nint, void>)ctxFree;
         BN_MONT_CTX_new = (delegate* unmanaged<nint>)montNew;
@@ -151,21 +157,4 @@ internal static unsafe class LibCrypto
         s_loaded = true;
         return null;
     }
-}
-
-/// <summary>Start-up check for the native crypto the handshake depends on.</summary>
-public static class NativeCrypto
-{
-    /// <summary>True when libcrypto could be loaded and has every function the handshake needs.</summary>
-    public static bool IsAvailable => LibCrypto.TryLoad(out _);
-
-    /// <summary>Why libcrypto cannot be used, or null when it can.</summary>
-    public static string? UnavailableReason => LibCrypto.TryLoad(out var error) ? null : error;
-
-    /// <summary>The library name that was loaded (e.g. libcrypto.so.3), or null.</summary>
-    public static string? LibraryName => LibCrypto.TryLoad(out _) ? LibCrypto.LoadedLibraryName : null;
-
-    /// <summary>Throws <see cref="PlatformNotSupportedException"/> with a clear message when libcrypto is missing.
-    /// Call it at start-up so a missing OpenSSL fails the process early, not the first client handshake.</summary>
-    public static void EnsureAvailable() => LibCrypto.Ensure();
 }

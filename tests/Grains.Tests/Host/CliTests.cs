@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using MtActors.Client;
+using MtActors.Grains.Tests.Infrastructure;
+using MtActors.Silo.Postgres;
+
+namespace MtActors.Grains.Tests.SiloHosting;
+
+/// <summary>The mtactors CLI's errors: one line, a specific exit code, quickly; never a stack trace.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CliTests(PostgresFixture pg)
+{
+    private static string ClosedPortConnection() =>
+        $"Host=127.0.0.1;Port={LocalPostgres.FreeLoopbackPort()};Username=postgres;Password=x;Database=mtactors";
+
+    /// <summary>
+    /// Runs the built mtactors.dll as its own process, as a user would. It is started with this test assembly's
+    /// runtimeconfig and deps files, which cover every assembly beside it (the ASP.NET Core shared framework brings
+    /// some of the CLI's dependencies here, so the CLI's own files would miss them).
+    /// </summary>
+    private static async Task<(int ExitCode, string Out, string Err, TimeSpan Elapsed)> RunProcessAsync(
+        IDictionary<string, string?> environment, params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "mtactors.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference src/Client");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var self = typeof(CliTests).Assembly.GetName().Name;
+        psi.ArgumentList.Add("exec");
+        psi.ArgumentList.Add("--runtimeconfig");
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, self + ".runtimeconfig.json"));
+        psi.ArgumentList.Add("--depsfile");
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, self + ".deps.json"));
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment.Remove(ClusterConnection.ConnectionVariable);
+        foreach (var (k, v) in environment)
+        {
+            psi.Environment[k] = v;
+        }
+
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(bound.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stdout, await stderr, watch.Elapsed);
+    }
+
+    [Fact]
+    public async Task Unreachable_database_gives_one_line_on_stderr_and_exit_3_within_seconds_as_a_process()
+    {
+        var (code, stdout, stderr, elapsed) = await RunProcessAsync(
+            new Dictionary<string, string?> { [ClusterConnection.ConnectionVariable] = ClosedPortConnection() },
+            "session", "destroy", "0x1122334455667788", "42");
+
+        Assert.Equal(ExitCodes.NoCluster, code);
+        Assert.Equal("", stdout);
+        var lines = stderr.TrimEnd().Split('\n');
+        Assert.Single(lines);
+        Assert.StartsWith("error: cannot reach cluster", lines[0]);
+        Assert.DoesNotContain("Password", stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.True(elapsed < TimeSpan.FromSeconds(10), $"took {elapsed}");
+    }
+
+    [Fact]
+    public async Task Database_without_a_running_silo_gives_exit_3_quickly()
+    {
+        // The schema is there but no silo of this cluster has ever joined: no gateway to talk to.
+        var db = await pg.CreateMigratedDatabaseAsync("cli_nosilo");
+        var r = await CliRunner.RunAsync("session", "show", "1", "2", "--connection", db, "--cluster-id", "nobody-home");
+
+        Assert.Equal(ExitCodes.NoCluster, r.ExitCode);
+        Assert.Single(r.Err.TrimEnd().Split('\n'));
+        Assert.Contains("nobody-home", r.Err);
+        Assert.True(r.Elapsed < TimeSpan.FromSeconds(15), $"took {r.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Database_without_the_schema_says_so()
+    {
+        var db = await pg.CreateDatabaseAsync("cli_noschema");
+        var r = await CliRunner.RunAsync("authkey", "sessions", "1", "--connection", db);
+
+        Assert.Equal(ExitCodes.NoCluster, r.ExitCode);
+        Assert.Contains("no MtActors schema", r.Err);
+    }
+
+    [Fact]
+    public async Task No_connection_and_no_local_silo_tells_how_to_start_one()
+    {
+        var empty = Directory.CreateTempSubdirectory("mtactors-nosilo-");
+        try
+        {
+            var r = await CliRunner.RunAsync("session", "show", "1", "2", "--data-dir", empty.FullName);
+            Assert.Equal(ExitCodes.NoCluster, r.ExitCode);
+            Assert.Contains("dotnet run --project src/Silo", r.Err);
+            Assert.Single(r.Err.TrimEnd().Split('\n'));
+        }
+        finally
+        {
+            empty.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("session", "show", "zz", "1")]
+    [InlineData("session", "destroy", "1", "0x")]
+    [InlineData("session", "destroy", "1", "0x11223344556677889")]
+    [InlineData("session", "destroy", "1", "18446744073709551616")]
+    [InlineData("session", "destroy", "1")]
+    [InlineData("session", "frobnicate", "1", "2")]
+    [InlineData("session", "show", "1", "2", "--timeout", "-1")]
+    public async Task Bad_usage_gives_exit_2_without_touching_a_cluster(params string[] args)
+    {
+        var r = await CliRunner.RunAsync([.. args, "--connection", ClosedPortConnection()]);
+        Assert.Equal(ExitCodes.Usage, r.ExitCode);
+        Assert.Equal("", r.Out);
+        Assert.StartsWith("error: ", r.Err);
+    }
+
+    [Theory]
+    [InlineData("42", 42L)]
+    [InlineData("-5", -5L)]
+    [InlineData("0x2a", 42L)]
+    [InlineData("0XFFFFFFFFFFFFFFFF", -1L)]
+    [InlineData("18446744073709551615", -1L)]
+    [InlineData("9223372036854775807", long.MaxValue)]
+    [InlineData("0x8000000000000000", long.MinValue)]
+    public void Ids_are_decimal_or_hex_64_bit_numbers(string text, long expected)
+    {
+        Assert.True(Ids.TryParse(text, out var value, out var error), error);
+        Assert.Equal(expected, value);
+    }
+}
