@@ -119,6 +119,7 @@ public static class Cli
 
         root.Subcommands.Add(session);
         root.Subcommands.Add(authkey);
+        root.Subcommands.Add(RsaKeyCommand.Create(g.DataDir, g.Json, output, error));
         return root;
     }
 

@@ -5,6 +5,7 @@ using System.IO.Pipelines;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using MtActors.Grains;
+using MtActors.Grains.Observability;
 using MtActors.Protocol.Crypto;
 using MtActors.Protocol.Handshake;
 using MtActors.Protocol.Messages;
@@ -214,7 +215,7 @@ internal sealed class MtProtoConnection
             };
         }
 
-        // TODO(ops): MtActorsMetrics.FrameReceived(_transportName) once src/Grains/Observability lands on main.
+        MtActorsMetrics.FrameReceived(_transportName);
         var length = (int)payload.Length;
         lock (_stateLock)
         {
@@ -256,6 +257,7 @@ internal sealed class MtProtoConnection
             if (!_gateway.TryEnterHandshake())
             {
                 _gateway.Logger.LimitReached(Id, "key exchange", _gateway.Options.MaxHandshakesInFlight);
+                MtActorsMetrics.HandshakeFailed("limit");
                 await WriteTransportErrorAsync(TransportErrorCodes.Flood);
                 Close("key exchange limit");
                 return false;
@@ -284,7 +286,7 @@ internal sealed class MtProtoConnection
                 return written;
 
             case HandshakeOutcome.Fail fail:
-                // TODO(ops): MtActorsMetrics.HandshakeFailed(fail.Error.ToString()) once it lands on main.
+                MtActorsMetrics.HandshakeFailed(ReasonTag(fail.Error));
                 _gateway.Logger.HandshakeRefused(Id, fail.TransportError, fail.Error.ToString());
                 await WriteTransportErrorAsync(fail.TransportError);
                 Close("key exchange refused: " + fail.Error);
@@ -339,12 +341,17 @@ internal sealed class MtProtoConnection
             case AuthKeyRegisterResult.Registered or AuthKeyRegisterResult.AlreadyRegistered:
                 answer = handshake.AcceptKey();
                 CacheKey(key.AuthKeyId, new KeyEntry(key.ToAuthKey(), key.ExpiresAt));
-                // TODO(ops): MtActorsMetrics.HandshakeCompleted(key.IsTemporary) once it lands on main.
+                MtActorsMetrics.HandshakeCompleted(key.IsTemporary);
                 _gateway.Logger.KeyCreated(Id, key.AuthKeyId, key.IsTemporary ? "temporary" : "permanent", key.ExpiresAt);
                 break;
 
             case AuthKeyRegisterResult.Conflict:
                 answer = handshake.RejectKey();
+                if (BinaryPrimitives.ReadUInt32LittleEndian(answer) == HandshakeIds.DhGenFail)
+                {
+                    MtActorsMetrics.HandshakeFailed("dh_gen_fail");
+                }
+
                 _gateway.Logger.KeyRejected(Id, key.AuthKeyId, result.ToString(),
                     BinaryPrimitives.ReadUInt32LittleEndian(answer) == HandshakeIds.DhGenRetry ? "dh_gen_retry" : "dh_gen_fail");
                 break;
@@ -353,6 +360,7 @@ internal sealed class MtProtoConnection
                 handshake.RejectKey();
                 key.Wipe();
                 _gateway.Logger.HandshakeRefused(Id, TransportErrorCodes.AuthKeyNotFound, "registration " + result);
+                MtActorsMetrics.HandshakeFailed("registration");
                 await WriteTransportErrorAsync(TransportErrorCodes.AuthKeyNotFound);
                 Close("auth key registration refused");
                 return false;
@@ -657,7 +665,7 @@ internal sealed class MtProtoConnection
             }
 
             Interlocked.Increment(ref _framesOut);
-            // TODO(ops): MtActorsMetrics.FrameSent(_transportName) once it lands on main.
+            MtActorsMetrics.FrameSent(_transportName);
             return true;
         }
         catch (OperationCanceledException)
@@ -720,7 +728,11 @@ internal sealed class MtProtoConnection
             }
         }
 
-        // TODO(ops): MtActorsMetrics.HandshakeFailed("timeout") for a key exchange timeout once it lands on main.
+        if (what == "key exchange")
+        {
+            MtActorsMetrics.HandshakeFailed("timeout");
+        }
+
         _gateway.Logger.TimedOut(Id, what, seconds);
         Close(what + " timeout");
     }
@@ -795,6 +807,24 @@ internal sealed class MtProtoConnection
         _gateway.Logger.ConnectionClosed(Id, _transportName, reason, Interlocked.Read(ref _framesIn),
             Interlocked.Read(ref _framesOut), seconds);
         _closing.Dispose();
+    }
+
+    /// <summary>The metrics tag of a refused key exchange: the error's name in snake_case (a fixed set).</summary>
+    private static string ReasonTag(HandshakeError error)
+    {
+        var name = error.ToString();
+        var tag = new System.Text.StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                tag.Append('_');
+            }
+
+            tag.Append(char.ToLowerInvariant(name[i]));
+        }
+
+        return tag.ToString();
     }
 
     private static bool IsConnectionGone(Exception ex) =>

@@ -38,7 +38,7 @@ public sealed class MtActorsOptionsValidator : IValidateOptions<MtActorsOptions>
             o.MtProto.Check($"{s}:MtProto", errors, o.PortOffset);
             if (o.MtProto.Enabled && o.EffectiveMtProtoPort != 0 &&
                 (o.EffectiveMtProtoPort == o.EffectiveSiloPort || o.EffectiveMtProtoPort == o.EffectiveGatewayPort ||
-                 (o.Http.Enabled && o.EffectiveMtProtoPort == o.EffectiveHttpPort)))
+                 o.EffectiveMtProtoPort == o.EffectiveHttpPort))
             {
                 errors.Add($"{s}:MtProto:Port {o.EffectiveMtProtoPort} is already the silo, gateway or HTTP port.");
             }

@@ -76,7 +76,11 @@ public sealed class MtProtoTestClient : IAsyncDisposable
     /// p_q_inner_data_dc, set_client_DH_params, answering dh_gen_retry with a new b). Returns the new key; the first
     /// server salt is in <see cref="Salt"/>.
     /// </summary>
-    public async Task<AuthKey> CreateKeyAsync(string publicKeyPem, int dcId = 2, int seed = 0)
+    /// <param name="shortKeyFirst">
+    /// Draw the first b so that g^ab has a zero top byte (the key real clients would keep as 255 bytes); the server must
+    /// answer that attempt with dh_gen_retry (counted in <see cref="DhGenRetries"/>).
+    /// </param>
+    public async Task<AuthKey> CreateKeyAsync(string publicKeyPem, int dcId = 2, int seed = 0, bool shortKeyFirst = false)
     {
         var client = new TestClient(publicKeyPem, seed == 0 ? Random.Shared.Next() : seed);
         client.ReadResPq(await PlainRoundTripAsync(client.ReqPq()));
@@ -89,9 +93,16 @@ public sealed class MtProtoTestClient : IAsyncDisposable
         var inner = client.InnerData(TestClient.PqInnerDc, dc: dcId);
         client.ReadServerDhParamsOk(await PlainRoundTripAsync(client.ReqDhParams(client.RsaPad(inner))));
         DhGenRetries = 0;
+        var forceShort = shortKeyFirst;
         while (true)
         {
             client.NewB();
+            while (forceShort && client.ComputeAuthKey()[0] != 0)
+            {
+                client.NewB();
+            }
+
+            forceShort = false;
             var answer = await PlainRoundTripAsync(client.SetClientDhParams());
             var result = client.ReadDhGen(answer);
             if (result == TestClient.DhGenOkId)
@@ -107,6 +118,16 @@ public sealed class MtProtoTestClient : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Sends bytes as they are (no framing): for malformed-input tests.</summary>
+    public async Task SendRawAsync(byte[] bytes)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        await _socket.SendAsync(bytes, SocketFlags.None, timeout.Token);
+    }
+
+    /// <summary>Sends one unencrypted message (framed by the transport).</summary>
+    public Task SendPlainAsync(byte[] body) => SendPayloadAsync(UnencryptedMessage.Create(NextMsgId(), body));
 
     /// <summary>Sends an unencrypted message and returns the body of the answer (throws on a transport error).</summary>
     public async Task<byte[]> PlainRoundTripAsync(byte[] body)
@@ -125,10 +146,15 @@ public sealed class MtProtoTestClient : IAsyncDisposable
         var msgId = NextMsgId();
         var seqNo = contentRelated ? _seqNo++ * 2 + 1 : _seqNo * 2;
         var frame = new byte[MessageCipher.GetEncryptedLength(body.Length)];
-        MessageCipher.Encrypt(key, MessageSender.Client, new MessageHeader(Salt, SessionId, msgId, seqNo), body, frame);
+        MessageCipher.Encrypt(key, MessageSender.Client, new MessageHeader(Salt, SessionId, msgId, seqNo), body, frame, 0,
+            out var token);
+        LastQuickAckToken = token;
         await SendPayloadAsync(frame, quickAck);
         return msgId;
     }
+
+    /// <summary>The quick-ack token of the last encrypted message sent (what the server answers a quick-ack request with).</summary>
+    public uint LastQuickAckToken { get; private set; }
 
     /// <summary>
     /// Receives frames until one decrypts to a message; returns its top-level body with header. Throws
