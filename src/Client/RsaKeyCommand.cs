@@ -20,17 +20,17 @@ internal static class RsaKeyCommand
             "Print the local silo's MTProto RSA public key (PKCS#1 PEM, what clients pin) and its fingerprint");
         command.SetAction(async (parse, _) =>
         {
-            string path;
+            var path = "";
             IReadOnlyList<RsaPublicKeyEntry> keys;
             try
             {
                 path = RsaKeyFiles.PublicKeysPath(RsaKeyFiles.DirectoryIn(DataDirectories.Resolve(parse.GetValue(dataDir))));
                 keys = RsaKeyFiles.ReadPublicKeys(path);
             }
-            catch (FileNotFoundException ex)
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
             {
                 await error.WriteLineAsync(
-                    $"error: {ex.FileName} does not exist: start the silo once (it generates or loads its key and writes this file), " +
+                    $"error: {path} does not exist: start the silo once (it generates or loads its key and writes this file), " +
                     "or give its --data-dir");
                 return ExitCodes.NotFound;
             }
