@@ -43,7 +43,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         _options = options.Value;
         _logger = logger;
         (_authKeyId, _sessionId) = SessionKeys.FromGuid(this.GetPrimaryKey());
-        _writer = new CoalescingWriter(WriteOnceAsync, OnWriteFailed);
+        _writer = new CoalescingWriter(WriteOnceAsync, OnWriteFailed, TimeSpan.FromMilliseconds(_options.BackgroundWriteDelayMilliseconds));
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
