@@ -1,36 +1,41 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using MtActors.Grains;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using MtActors.Client.Commands;
+using Npgsql;
 using Orleans.Runtime;
 
 namespace MtActors.Client;
 
 /// <summary>The mtactors command line: builds the commands and runs them with one-line errors and exit codes.</summary>
-public static class Cli
+public static partial class Cli
 {
-    private sealed record Globals(
-        Option<string?> Connection, Option<string?> ClusterId, Option<string?> ServiceId, Option<string?> DataDir,
-        Option<bool> Json, Option<double> Timeout, Option<bool> Verbose);
+    /// <summary>The exit codes as --help lists them.</summary>
+    internal const string ExitCodeHelp =
+        "Exit codes: 0 done, 1 failure, 2 bad usage, 3 cluster or database unreachable, 4 not found, 5 timeout, " +
+        "130 interrupted.";
 
-    /// <summary>Runs the CLI with <paramref name="args"/>; returns the exit code (see <see cref="ExitCodes"/>).</summary>
+    /// <summary>
+    /// Runs the CLI with <paramref name="args"/>; returns the exit code (see <see cref="ExitCodes"/>).
+    /// <paramref name="errorIsTerminal"/>: standard error is a terminal, so long operations may draw progress there.
+    /// </summary>
     public static async Task<int> RunAsync(
         string[] args, TextWriter output, TextWriter error, Func<string, string?>? environment = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, bool errorIsTerminal = false)
     {
-        environment ??= Environment.GetEnvironmentVariable;
-        var root = Build(output, error, environment);
+        var env = new CliEnvironment(output, error, environment ?? Environment.GetEnvironmentVariable, errorIsTerminal);
+        var root = Build(env);
         var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        if (parse.Errors.Count > 0 && parse.Action is not HelpWithExamples)
         {
             foreach (var e in parse.Errors)
             {
                 await error.WriteLineAsync($"error: {e.Message}");
             }
 
-            await error.WriteLineAsync("Run `mtactors --help` for usage.");
+            var command = parse.CommandResult.Command;
+            var path = command == root ? "mtactors" : "mtactors " + CommandPath(command, root);
+            await error.WriteLineAsync($"Run `{path} --help` for usage.");
             return ExitCodes.Usage;
         }
 
@@ -40,13 +45,17 @@ public static class Cli
     }
 
     /// <summary>The command tree (for help and tests).</summary>
-    public static RootCommand Build(TextWriter output, TextWriter error, Func<string, string?> environment)
+    public static Command Build(TextWriter output, TextWriter error, Func<string, string?> environment) =>
+        Build(new CliEnvironment(output, error, environment, false));
+
+    private static Command Build(CliEnvironment env)
     {
-        var g = new Globals(
+        var g = new GlobalOptions(
             new Option<string?>("--connection", "-c")
             {
                 Description = $"Npgsql connection string of the cluster's database (default: ${ClusterConnection.ConnectionVariable}, " +
                               "then the local silo's cluster.json)",
+                HelpName = "connection-string",
                 Recursive = true,
             },
             new Option<string?>("--cluster-id")
@@ -55,113 +64,111 @@ public static class Cli
             },
             new Option<string?>("--service-id")
             {
-                Description = "Orleans service id (default: from cluster.json, else 'mtactors')", Recursive = true,
+                Description = "Orleans service id; stored rows are keyed by it (default: from cluster.json, else 'mtactors')",
+                Recursive = true,
             },
             new Option<string?>("--data-dir")
             {
-                Description = "The local silo's data directory, where cluster.json is (default: as the silo's)",
+                Description = "The local silo's data directory, with cluster.json " +
+                              "(default: $MTACTORS_DATA_DIR, else as the silo's)",
+                HelpName = "path",
                 Recursive = true,
             },
-            new Option<bool>("--json") { Description = "Print JSON instead of text", Recursive = true },
+            new Option<bool>("--json") { Description = "Print one JSON object instead of text", Recursive = true },
             new Option<double>("--timeout")
             {
-                Description = "Seconds to wait for the cluster (connect and each call)",
+                Description = "Seconds to wait for the cluster: to connect, and for each call or query",
                 DefaultValueFactory = _ => 10,
+                HelpName = "seconds",
                 Recursive = true,
             },
-            new Option<bool>("--verbose", "-v") { Description = "Log the cluster client's progress to stderr", Recursive = true });
+            new Option<bool>("--verbose", "-v") { Description = "Log the cluster client's progress to stderr", Recursive = true },
+            new Option<bool>("--no-progress")
+            {
+                Description = "No progress line on stderr for long operations (shown only when stderr is a terminal)",
+                Recursive = true,
+            });
         g.Timeout.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<double>() is <= 0 or > 3600)
+            if (r.GetValueOrDefault<double>() is <= 0 or > 3600 || double.IsNaN(r.GetValueOrDefault<double>()))
             {
                 r.AddError("--timeout must be more than 0 and at most 3600 seconds");
             }
         });
 
-        var root = new RootCommand(
-            "mtactors: inspect and manage the sessions and auth keys of an MtActors cluster.\n" +
-            "Ids are decimal or 0x-hex 64-bit numbers. With no --connection it talks to the local silo.\n" +
-            "Exit codes: 0 done, 1 failure, 2 bad usage, 3 cluster unreachable, 4 not found, 5 timeout.");
-        foreach (var o in new Option[] { g.Connection, g.ClusterId, g.ServiceId, g.DataDir, g.Json, g.Timeout, g.Verbose })
+        // A plain command named mtactors (a RootCommand takes the host executable's name, e.g. dotnet's or a test host's).
+        var root = new Command("mtactors",
+            "mtactors: inspect and manage an MtActors cluster (MTProto sessions and auth keys kept by Orleans grains " +
+            "in PostgreSQL).\n" +
+            "Ids are 64-bit numbers, decimal or 0x-hex. With no --connection it talks to the silo of this machine " +
+            "(through cluster.json in its data directory).\n" + ExitCodeHelp);
+        var help = new HelpOption { Recursive = true };
+        root.Options.Add(help);
+        root.Options.Add(new VersionOption());
+        foreach (var o in g.All)
         {
             root.Options.Add(o);
         }
 
-        var session = new Command("session", "One MTProto session (auth key id + session id)");
-        var show = new Command("show", "Show a session's state (salt, msg_id counters, times)");
-        var destroy = new Command("destroy",
-            "destroy_session: delete the session's state and deactivate it; prints destroy_session_ok or destroy_session_none");
-        foreach (var c in new[] { show, destroy })
+        var examples = new Dictionary<Command, string[]>
         {
-            var authKey = IdArgument("auth-key-id", "The auth key id");
-            var sessionId = IdArgument("session-id", "The session id");
-            c.Arguments.Add(authKey);
-            c.Arguments.Add(sessionId);
-            var isShow = c == show;
-            c.SetAction((parse, ct) => Execute(parse, g, output, error, environment, ct, async (client, json) =>
-            {
-                var a = parse.GetRequiredValue(authKey);
-                var s = parse.GetRequiredValue(sessionId);
-                return isShow
-                    ? await ShowSession(client, a, s, json, output, error)
-                    : await DestroySession(client, a, s, json, output);
-            }));
-            session.Subcommands.Add(c);
-        }
+            [root] =
+            [
+                "mtactors stats                                   # silos, stored sessions and keys, activations",
+                "mtactors sessions list --page-size 20            # the first 20 sessions of the cluster",
+                "mtactors session show 0x1122334455667788 42      # one session's state",
+                "mtactors authkey show 0x1122334455667788         # kind, creation, expiry, number of sessions",
+                "mtactors --connection \"Host=db;Database=mtactors;Username=mtactors\" stats --json",
+            ],
+        };
+        var context = new CommandContext(g, env, examples);
+        SessionCommands.Add(root, context);
+        AuthKeyCommands.Add(root, context);
+        StatsCommand.Add(root, context);
+        RsaKeyCommand.Add(root, context);
+        AddBench(root, context);
 
-        var authkey = new Command("authkey", "One auth key");
-        var sessions = new Command("sessions", "List the ids of the auth key's live sessions");
-        var keyArg = IdArgument("auth-key-id", "The auth key id");
-        sessions.Arguments.Add(keyArg);
-        sessions.SetAction((parse, ct) => Execute(parse, g, output, error, environment, ct, async (client, json) =>
-            await AuthKeySessions(client, parse.GetRequiredValue(keyArg), json, output)));
-        authkey.Subcommands.Add(sessions);
-
-        root.Subcommands.Add(session);
-        root.Subcommands.Add(authkey);
-        root.Subcommands.Add(RsaKeyCommand.Create(g.DataDir, g.Json, output, error));
+        help.Action = new HelpWithExamples((SynchronousCommandLineAction)help.Action!, examples);
         return root;
     }
 
-    private static Argument<long> IdArgument(string name, string description) => new(name)
+    /// <summary>
+    /// The load generator (src/Client/Bench, owned by the bench's author) adds its `bench` command here; without an
+    /// implementation the command tree has no bench.
+    /// </summary>
+    static partial void AddBench(Command root, CommandContext context);
+
+    private static string CommandPath(Command command, Command root)
     {
-        Description = description + " (decimal or 0x-hex)",
-        CustomParser = r =>
+        var names = new List<string>();
+        for (var c = command; c is not null && c != root; c = c.Parents.OfType<Command>().FirstOrDefault())
         {
-            var token = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-            if (Ids.TryParse(token, out var value, out var why))
-            {
-                return value;
-            }
+            names.Insert(0, c.Name);
+        }
 
-            r.AddError($"<{name}>: {why}");
-            return 0;
-        },
-    };
+        return string.Join(' ', names);
+    }
 
-    private static async Task<int> Execute(
-        ParseResult parse, Globals g, TextWriter output, TextWriter error, Func<string, string?> environment,
-        CancellationToken ct, Func<IClusterClient, bool, Task<int>> body)
+    /// <summary>
+    /// Runs one command's body with the errors every command shares turned into one line on stderr and an exit code:
+    /// <see cref="CliException"/> (its code), a call that timed out (5), a silo gone (3), an unreachable database (3),
+    /// a database query timeout (5), Ctrl-C (130), anything else (1).
+    /// </summary>
+    internal static async Task<int> Execute(
+        ParseResult parse, CommandContext context, CancellationToken ct, Func<Invocation, Task<int>> body)
     {
-        var verbose = parse.GetValue(g.Verbose);
-        var timeout = TimeSpan.FromSeconds(parse.GetValue(g.Timeout));
+        var error = context.Environment.Error;
+        var invocation = new Invocation(parse, context.Options, context.Environment, ct);
+        var verbose = invocation.Verbose;
         try
         {
-            var connection = ClusterConnection.Resolve(parse.GetValue(g.Connection), parse.GetValue(g.ClusterId),
-                parse.GetValue(g.ServiceId), parse.GetValue(g.DataDir), environment);
-            await using var connected = await ClusterClientFactory.ConnectAsync(connection, timeout, verbose, error, ct);
             try
             {
-                return await body(connected.Client, parse.GetValue(g.Json));
+                return await body(invocation);
             }
-            catch (TimeoutException)
+            finally
             {
-                throw new CliException(ExitCodes.Timeout,
-                    $"the cluster did not answer within {timeout.TotalSeconds:0.#} s");
-            }
-            catch (SiloUnavailableException ex)
-            {
-                throw new CliException(ExitCodes.NoCluster, $"the silo became unavailable: {ex.Message}");
+                await invocation.DisposeAsync();
             }
         }
         catch (CliException ex)
@@ -176,8 +183,41 @@ public static class Cli
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            await error.WriteLineAsync("error: cancelled");
-            return 130;
+            await error.WriteLineAsync("error: interrupted");
+            return ExitCodes.Interrupted;
+        }
+        catch (TimeoutException ex)
+        {
+            await error.WriteLineAsync(
+                $"error: the cluster did not answer within {invocation.Timeout.TotalSeconds:0.#} s (--timeout)");
+            if (verbose)
+            {
+                await error.WriteLineAsync(ex.ToString());
+            }
+
+            return ExitCodes.Timeout;
+        }
+        catch (SiloUnavailableException ex)
+        {
+            await error.WriteLineAsync($"error: the silo became unavailable: {OneLine(ex)}");
+            return ExitCodes.NoCluster;
+        }
+        catch (NpgsqlException ex) when (ClusterClientFactory.FindInner<TimeoutException>(ex) is not null ||
+                                         ex.InnerException is OperationCanceledException)
+        {
+            await error.WriteLineAsync(
+                $"error: the database did not answer within {invocation.Timeout.TotalSeconds:0.#} s (--timeout)");
+            return ExitCodes.Timeout;
+        }
+        catch (NpgsqlException ex)
+        {
+            await error.WriteLineAsync($"error: database error: {OneLine(ex)}");
+            if (verbose)
+            {
+                await error.WriteLineAsync(ex.ToString());
+            }
+
+            return ExitCodes.NoCluster;
         }
         catch (Exception ex)
         {
@@ -191,104 +231,46 @@ public static class Cli
         }
     }
 
-    private static async Task<int> ShowSession(
-        IClusterClient client, long authKeyId, long sessionId, bool json, TextWriter output, TextWriter error)
-    {
-        var info = await client.GetSessionGrain(authKeyId, sessionId).GetInfo();
-        if (info is null)
-        {
-            await error.WriteLineAsync(
-                $"error: session {sessionId} ({Ids.Hex(sessionId)}) of auth key {authKeyId} ({Ids.Hex(authKeyId)}) does not exist");
-            return ExitCodes.NotFound;
-        }
+    internal static string OneLine(Exception ex) => ex.Message.ReplaceLineEndings(" ").Trim();
 
-        var fields = new (string Name, object Value)[]
+    /// <summary>The standard help, then the command's examples and the exit codes.</summary>
+    private sealed class HelpWithExamples(SynchronousCommandLineAction inner, Dictionary<Command, string[]> examples)
+        : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
         {
-            ("auth_key_id", info.AuthKeyId),
-            ("session_id", info.SessionId),
-            ("unique_id", info.UniqueId),
-            ("created_at", info.CreatedAt),
-            ("last_activity_at", info.LastActivityAt),
-            ("first_msg_id", info.FirstMsgId),
-            ("last_client_msg_id", info.LastClientMsgId),
-            ("last_server_msg_id", info.LastServerMsgId),
-            ("content_messages_sent", info.ContentMessagesSent),
-            ("current_salt", info.CurrentSalt),
-        };
-        if (json)
-        {
-            var obj = new JsonObject { ["_"] = "session" };
-            foreach (var (name, value) in fields)
+            var result = inner.Invoke(parseResult);
+            var output = parseResult.InvocationConfiguration.Output;
+            var command = parseResult.CommandResult.Command;
+            if (examples.TryGetValue(command, out var lines) && lines.Length > 0)
             {
-                obj[name] = value switch
+                output.WriteLine("Examples:");
+                foreach (var line in lines)
                 {
-                    DateTimeOffset t => JsonValue.Create(t.ToString("O", CultureInfo.InvariantCulture)),
-                    long l => JsonValue.Create(l),
-                    int i => JsonValue.Create(i),
-                    _ => JsonValue.Create(value.ToString()),
-                };
+                    output.WriteLine("  " + line);
+                }
+
+                output.WriteLine();
             }
 
-            await output.WriteLineAsync(obj.ToJsonString(JsonOptions));
-        }
-        else
-        {
-            foreach (var (name, value) in fields)
+            if (command.Parents.Any())
             {
-                var text = value switch
-                {
-                    DateTimeOffset t => t.ToString("O", CultureInfo.InvariantCulture),
-                    long l when name.EndsWith("_id", StringComparison.Ordinal) || name == "current_salt" =>
-                        $"{l} ({Ids.Hex(l)})",
-                    _ => Convert.ToString(value, CultureInfo.InvariantCulture),
-                };
-                await output.WriteLineAsync($"{name,-22} {text}");
+                output.WriteLine(ExitCodeHelp);
+                output.WriteLine();
             }
-        }
 
-        return ExitCodes.Ok;
+            return result;
+        }
     }
+}
 
-    private static async Task<int> DestroySession(
-        IClusterClient client, long authKeyId, long sessionId, bool json, TextWriter output)
-    {
-        var existed = await client.GetSessionGrain(authKeyId, sessionId).Destroy();
-        var answer = existed ? "destroy_session_ok" : "destroy_session_none";
-        await output.WriteLineAsync(json
-            ? new JsonObject { ["_"] = answer, ["session_id"] = sessionId }.ToJsonString(JsonOptions)
-            : $"{answer} session_id:{sessionId}");
-        return ExitCodes.Ok;
-    }
+/// <summary>What a command needs to build itself: the global options, the process environment, the examples.</summary>
+internal sealed record CommandContext(GlobalOptions Options, CliEnvironment Environment, Dictionary<Command, string[]> Examples)
+{
+    /// <summary>Sets <paramref name="command"/>'s action to <paramref name="body"/> with the shared error handling.</summary>
+    public void Action(Command command, Func<Invocation, Task<int>> body) =>
+        command.SetAction((parse, ct) => Cli.Execute(parse, this, ct, body));
 
-    private static async Task<int> AuthKeySessions(IClusterClient client, long authKeyId, bool json, TextWriter output)
-    {
-        var ids = await client.GetAuthKeyGrain(authKeyId).GetSessionIds();
-        if (json)
-        {
-            var array = new JsonArray();
-            foreach (var id in ids)
-            {
-                array.Add(id);
-            }
-
-            await output.WriteLineAsync(new JsonObject
-            {
-                ["auth_key_id"] = authKeyId,
-                ["session_ids"] = array,
-            }.ToJsonString(JsonOptions));
-        }
-        else
-        {
-            foreach (var id in ids)
-            {
-                await output.WriteLineAsync($"{id} ({Ids.Hex(id)})");
-            }
-        }
-
-        return ExitCodes.Ok;
-    }
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
-
-    private static string OneLine(Exception ex) => ex.Message.ReplaceLineEndings(" ").Trim();
+    /// <summary>Registers <paramref name="command"/>'s examples for --help.</summary>
+    public void Example(Command command, params string[] lines) => Examples[command] = lines;
 }

@@ -39,8 +39,13 @@ internal sealed class ConnectedClient(IHost host) : IAsyncDisposable
 /// <summary>Connects an Orleans client through ADO.NET clustering on PostgreSQL, with every wait bounded.</summary>
 internal static class ClusterClientFactory
 {
+    /// <summary>
+    /// Connects within <paramref name="timeout"/>; every grain call then times out after <paramref name="responseTimeout"/>
+    /// (default: <paramref name="timeout"/>).
+    /// </summary>
     public static async Task<ConnectedClient> ConnectAsync(
-        ClusterConnection connection, TimeSpan timeout, bool verbose, TextWriter log, CancellationToken cancellationToken)
+        ClusterConnection connection, TimeSpan timeout, bool verbose, TextWriter log, CancellationToken cancellationToken,
+        TimeSpan? responseTimeout = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -64,7 +69,7 @@ internal static class ClusterClientFactory
                 o.Invariant = "Npgsql";
                 o.ConnectionString = connectionString;
             });
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = timeout);
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout ?? timeout);
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
             // A few quick retries (a silo may be joining), always within the overall deadline.
             client.UseConnectionRetryFilter(async (exception, ct) =>
@@ -107,6 +112,17 @@ internal static class ClusterClientFactory
             return $"cannot reach {where}: no answer within {timeout.TotalSeconds:0.#} s";
         }
 
+        if (IsDatabaseProblem(ex))
+        {
+            return ExplainDatabase(ex, where, timeout);
+        }
+
+        return $"cannot reach {where}: no silo answers ({Innermost(ex).Message.ReplaceLineEndings(" ").TrimEnd('.')})";
+    }
+
+    /// <summary>One line saying why the database could not be used (no secrets: <paramref name="where"/> is redacted).</summary>
+    internal static string ExplainDatabase(Exception ex, string where, TimeSpan timeout)
+    {
         if (Find<PostgresException>(ex) is { SqlState: "42P01" or "42883" })
         {
             return $"cannot use {where}: the database has no MtActors schema (run the silo's migrate command)";
@@ -117,13 +133,15 @@ internal static class ClusterClientFactory
             return $"cannot reach {where}: the database refused: {pg.MessageText}";
         }
 
-        if (IsDatabaseProblem(ex))
+        if (Find<TimeoutException>(ex) is not null)
         {
-            return $"cannot reach {where}: the database is not reachable ({Innermost(ex).Message.TrimEnd('.')})";
+            return $"cannot reach {where}: the database did not answer within {timeout.TotalSeconds:0.#} s";
         }
 
-        return $"cannot reach {where}: no silo answers ({Innermost(ex).Message.ReplaceLineEndings(" ").TrimEnd('.')})";
+        return $"cannot reach {where}: the database is not reachable ({Innermost(ex).Message.TrimEnd('.')})";
     }
+
+    internal static T? FindInner<T>(Exception ex) where T : Exception => Find<T>(ex);
 
     private static bool IsDatabaseProblem(Exception ex) => Find<NpgsqlException>(ex) is not null;
 
@@ -162,7 +180,7 @@ internal static class ClusterClientFactory
     }
 
     /// <summary>The connection string with connect and command timeouts no longer than the CLI's deadline.</summary>
-    private static string Bounded(string connectionString, TimeSpan timeout)
+    internal static string Bounded(string connectionString, TimeSpan timeout)
     {
         var b = new NpgsqlConnectionStringBuilder(connectionString);
         var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));

@@ -38,7 +38,7 @@ public sealed record ClusterConnection(string ConnectionString, string ClusterId
         string dir;
         try
         {
-            dir = DataDirectories.Resolve(dataDirectory);
+            dir = DataDirectories.Resolve(dataDirectory ?? environment(DataDirectories.EnvironmentVariable));
         }
         catch (InvalidOperationException ex)
         {

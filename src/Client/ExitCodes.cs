@@ -20,6 +20,9 @@ public static class ExitCodes
 
     /// <summary>The operation did not finish within --timeout.</summary>
     public const int Timeout = 5;
+
+    /// <summary>Interrupted (Ctrl-C / SIGINT), as shells report 128 + SIGINT.</summary>
+    public const int Interrupted = 130;
 }
 
 /// <summary>An error the CLI reports as one line with a specific exit code.</summary>

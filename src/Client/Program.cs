@@ -9,7 +9,8 @@ Console.CancelKeyPress += (_, e) =>
 };
 try
 {
-    return await Cli.RunAsync(args, Console.Out, Console.Error, cancellationToken: cts.Token);
+    return await Cli.RunAsync(args, Console.Out, Console.Error, cancellationToken: cts.Token,
+        errorIsTerminal: !Console.IsErrorRedirected);
 }
 catch (Exception ex)
 {

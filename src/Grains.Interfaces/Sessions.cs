@@ -16,6 +16,12 @@ public interface ISessionGrain : IGrainWithGuidKey
     /// seq_no, containers), every service message, unwrapping, API dispatch; returns what to send back,
     /// headers already allocated. Whatever must be durable before the answer is durable when this returns.
     /// </summary>
+    /// <remarks>
+    /// Interleaves with the session's other calls: the state is guarded by the grain's own lock, which is released
+    /// while API handlers and destroy_* calls run, so a long query does not hold up other connections' frames.
+    /// The gateway still awaits each frame of one connection before the next.
+    /// </remarks>
+    [AlwaysInterleave]
     Task<FrameResult> ProcessFrame(IncomingFrame frame);
 
     /// <summary>

@@ -38,6 +38,7 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
     {
         _authKeyId = this.GetPrimaryKeyLong();
         _exists = _state.RecordExists;
+        Observability.MtActorsMetrics.AuthKeyActivated();
         return Task.CompletedTask;
     }
 

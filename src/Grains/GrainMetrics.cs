@@ -1,53 +1,53 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using MtActors.Grains.Observability;
 
 namespace MtActors.Grains;
 
 /// <summary>
-/// The grains' instruments on the project's one meter, <c>Meter("MtActors")</c> (DESIGN.md): subscribe to
-/// the meter name (OpenTelemetry <c>AddMeter("MtActors")</c>) to export them.
+/// What the grains report on the project's one meter, <c>Meter("MtActors")</c> (DESIGN.md). The instruments shared
+/// with the rest of the silo live in <see cref="MtActorsMetrics"/> (documented in docs/operations.md); the two
+/// grain-only counters below use the same meter name, so <c>AddMeter("MtActors")</c> exports all of them.
 /// </summary>
 public static class GrainMetrics
 {
-    public const string MeterName = "MtActors";
+    public const string MeterName = MtActorsMetrics.MeterName;
 
     private static readonly Meter Meter = new(MeterName);
 
     private static readonly Counter<long> SessionsCreated =
-        Meter.CreateCounter<long>("mtactors.sessions.created", description: "Sessions created (new unique_id)");
-
-    private static readonly Counter<long> SessionActivations =
-        Meter.CreateCounter<long>("mtactors.sessions.activations", description: "Session grain activations");
-
-    private static readonly Counter<long> DestroySessions =
-        Meter.CreateCounter<long>("mtactors.destroy_session", description: "destroy_session answers, by outcome (ok / none)");
+        Meter.CreateCounter<long>("mtactors.sessions.created", "{session}", "Sessions created or re-created (new unique_id announced).");
 
     private static readonly Counter<long> AuthKeys =
-        Meter.CreateCounter<long>("mtactors.auth_keys", description: "Auth key events (registered / destroyed / expired)");
-
-    private static readonly Histogram<double> StorageWrites =
-        Meter.CreateHistogram<double>("mtactors.storage.write.duration", unit: "ms",
-            description: "Session storage: write = one row write, awaited = how long an answer waited for durability, final = deactivation write, delete = destroy");
+        Meter.CreateCounter<long>("mtactors.auth_keys", "{event}", "Auth key events (registered, destroyed, expired).");
 
     internal static void SessionCreated() => SessionsCreated.Add(1);
 
-    internal static void SessionActivated() => SessionActivations.Add(1);
+    internal static void SessionActivated() => MtActorsMetrics.SessionActivated();
 
-    internal static void DestroySession(bool ok) => DestroySessions.Add(1, new KeyValuePair<string, object?>("outcome", ok ? "ok" : "none"));
+    internal static void SessionDeactivated() => MtActorsMetrics.SessionDeactivated();
+
+    internal static void DestroySession(bool ok) => MtActorsMetrics.DestroySession(ok);
+
+    internal static void DestroyAuthKey(DestroyAuthKeyResult result) =>
+        MtActorsMetrics.DestroyAuthKey(result switch { DestroyAuthKeyResult.Ok => "ok", DestroyAuthKeyResult.None => "none", _ => "fail" });
+
+    internal static void BadMsg(int code) => MtActorsMetrics.BadMsg(code);
 
     internal static void AuthKey(string @event) => AuthKeys.Add(1, new KeyValuePair<string, object?>("event", @event));
 
-    /// <summary>Times one storage operation.</summary>
-    internal static async Task TimeWriteAsync(string kind, Func<Task> write)
+    /// <summary>Times one write (or delete) of a session row.</summary>
+    internal static async Task TimeWriteAsync(Func<Task> write)
     {
-        long start = Stopwatch.GetTimestamp();
+        long start = MtActorsMetrics.StartTimer();
+        bool ok = false;
         try
         {
             await write();
+            ok = true;
         }
         finally
         {
-            StorageWrites.Record(Stopwatch.GetElapsedTime(start).TotalMilliseconds, new KeyValuePair<string, object?>("kind", kind));
+            MtActorsMetrics.StorageWrite(MtActorsMetrics.Grains.Session, start, ok);
         }
     }
 }

@@ -29,6 +29,7 @@ public static class GrainServices
     public static IServiceCollection AddMtActorsGrainServices(this IServiceCollection services)
     {
         services.TryAddKeyedSingleton(ClockKey, TimeProvider.System);
+        services.TryAddSingleton<Api.MtProtoApiRouter>();
         services.AddOptions<SessionOptions>()
             .BindConfiguration(SessionOptions.Section)
             .Validate(o => o.Validate() is null, "invalid MtActors:Sessions options")

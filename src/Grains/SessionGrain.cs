@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MtActors.Grains.Api;
 using MtActors.Grains.Sessions;
 using Orleans.Storage;
 
@@ -20,6 +21,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private readonly TimeProvider _clock;
     private readonly SessionOptions _options;
     private readonly ILogger<SessionGrain> _logger;
+    private readonly MtProtoApiRouter _api;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CoalescingWriter _writer;
     private readonly long _authKeyId;
@@ -27,19 +29,22 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private SessionCore _core = null!;
     private AuthKeySessionBinding? _binding;
     private bool _fenced;
+    private readonly List<long> _uncertainWrites = []; // tokens of writes that failed without a version conflict since the last success (any may have committed)
 
     public SessionGrain(
         [PersistentState(GrainServices.SessionStateName, GrainServices.SessionStorage)] IPersistentState<SessionState> state,
         [FromKeyedServices(GrainServices.ClockKey)] TimeProvider clock,
         IOptions<SessionOptions> options,
+        MtProtoApiRouter api,
         ILogger<SessionGrain> logger)
     {
+        _api = api;
         _state = state;
         _clock = clock;
         _options = options.Value;
         _logger = logger;
         (_authKeyId, _sessionId) = SessionKeys.FromGuid(this.GetPrimaryKey());
-        _writer = new CoalescingWriter(WriteOnceAsync, OnWriteFailed);
+        _writer = new CoalescingWriter(WriteOnceAsync, OnWriteFailed, TimeSpan.FromMilliseconds(_options.BackgroundWriteDelayMilliseconds));
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -51,6 +56,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        GrainMetrics.SessionDeactivated();
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -58,8 +64,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             if (_fenced || !_core.Exists) return;
             // Clean end: write the exact window and counters, releasing the reservations.
             SessionState final = _core.Snapshot(final: true);
-            _state.State = final;
-            await GrainMetrics.TimeWriteAsync("final", () => _state.WriteStateAsync(cancellationToken));
+            await WriteAsync(final, cancellationToken);
             _core.Persisted(final);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -75,67 +80,136 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     public async Task<FrameResult> ProcessFrame(IncomingFrame frame)
     {
-        // First cut (contract landing): salt, msg_id checks, new_session_created, ping / ping_delay_disconnect,
-        // msgs_ack; any other body gets rpc_error 400. The complete session layer replaces this.
-        var messages = new List<(long MsgId, int SeqNo, byte[] Body)> { (frame.MsgId, frame.SeqNo, frame.Body) };
-        var reader = new Protocol.Tl.TlReader(frame.Body);
-        if (Protocol.Schema.MsgContainer.TryReadHeader(ref reader, out int count))
+        ArgumentNullException.ThrowIfNull(frame);
+        FramePlan plan;
+        await _gate.WaitAsync();
+        try
         {
-            for (int i = 0; i < count && Protocol.Schema.MsgContainer.TryReadItem(ref reader, out var item); i++)
+            ThrowIfFenced();
+            AuthKeySessionBinding? binding = await BindAsync();
+            if (binding is null) return FrameResult.KeyUnknown;
+            plan = _core.BeginFrame(frame, binding, _sessionId, _authKeyId, _clock.GetUtcNow());
+            if (plan.Created)
             {
-                messages.Add((item.MsgId, item.SeqNo, item.Body.ToArray()));
+                // The key must list the session before the session exists (destroy_auth_key finds it).
+                AuthKeySessionBinding? listed;
+                try
+                {
+                    listed = await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, create: true);
+                }
+                catch
+                {
+                    _core = SessionCore.Empty(_options); // nothing of it was written: the client's retry starts again
+                    throw;
+                }
+                if (listed is null)
+                {
+                    _core = SessionCore.Empty(_options);
+                    _binding = null;
+                    return FrameResult.KeyUnknown;
+                }
+                GrainMetrics.SessionCreated();
+                LogSessionCreated(_authKeyId, _sessionId, _core.UniqueId);
             }
+            if (plan.Calls.Count == 0) return await CompleteAsync(plan);
         }
-        ReceiveResult received = await Receive(new ReceiveRequest(frame.Salt, [.. messages.Select(m => new InboundMessage(m.MsgId, m.SeqNo))]));
-        if (received.Status == ReceiveStatus.AuthKeyUnknown) return FrameResult.KeyUnknown;
-        var bodies = new List<(byte[] Body, OutboundKind Kind, OutboundHeader? Header)>();
-        foreach (SessionNotice n in received.Notices)
+        finally
         {
-            Protocol.Schema.TlObject notice = n.Kind switch
-            {
-                SessionNoticeKind.NewSessionCreated => new Protocol.Schema.NewSessionCreated(n.RefMsgId, n.UniqueId, n.ServerSalt),
-                SessionNoticeKind.BadServerSalt => new Protocol.Schema.BadServerSalt(n.RefMsgId, n.RefSeqNo, 48, n.ServerSalt),
-                _ => new Protocol.Schema.BadMsgNotification(n.RefMsgId, n.RefSeqNo, n.Code),
-            };
-            bodies.Add((notice.ToBytes(), default, n.Header));
+            _gate.Release();
         }
-        int delay = 0;
-        for (int i = 0; i < received.Messages.Length; i++)
+
+        // API handlers and destroy_* run outside the state lock: other frames of this session are served meanwhile
+        // (they see a running query), and two sessions destroying each other cannot wait for each other's lock.
+        foreach (PendingCall call in plan.Calls)
         {
-            if (received.Messages[i].Verdict != MessageVerdict.Accepted) continue;
-            var (msgId, _, body) = messages[i];
-            if (body.Length < 4) continue;
-            uint id = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(body);
-            if (id is Protocol.Schema.ConstructorIds.MsgContainer or Protocol.Schema.ConstructorIds.MsgsAck) continue;
-            Protocol.Schema.ServiceSchema.TryRead(body, out var obj, out _);
-            switch (obj)
+            switch (call)
             {
-                case Protocol.Schema.Ping ping:
-                    bodies.Add((new Protocol.Schema.Pong(msgId, ping.PingId).ToBytes(), OutboundKind.Response, null));
+                case ApiCall api:
+                    await RunApiCallAsync(plan.Core, api);
                     break;
-                case Protocol.Schema.PingDelayDisconnect pdd:
-                    bodies.Add((new Protocol.Schema.Pong(msgId, pdd.PingId).ToBytes(), OutboundKind.Response, null));
-                    delay = Math.Max(1, pdd.DisconnectDelay);
-                    break;
-                default:
-                    using (var w = new Protocol.Tl.TlWriter())
+                case DestroySessionCall destroy:
+                    try
                     {
-                        Protocol.Schema.RpcResult.WriteHeader(w, msgId);
-                        new Protocol.Schema.RpcError(400, "METHOD_INVALID").WriteTo(w);
-                        bodies.Add((w.ToArray(), OutboundKind.Response | OutboundKind.ContentRelated, null));
+                        destroy.Existed = await GrainFactory.GetSessionGrain(_authKeyId, destroy.SessionId).Destroy();
+                    }
+                    catch (Exception ex)
+                    {
+                        // Answered none (the session could not be shown to exist and be destroyed); the client may ask again.
+                        LogDestroySessionFailed(ex, _authKeyId, _sessionId, destroy.SessionId);
                     }
                     break;
+                case DestroyAuthKeyCall destroy:
+                    try
+                    {
+                        destroy.Outcome = await GrainFactory.GetAuthKeyGrain(_authKeyId).DestroyAuthKey();
+                    }
+                    catch (Exception ex)
+                    {
+                        LogDestroyAuthKeyFailed(ex, _authKeyId, _sessionId);
+                        destroy.Outcome = DestroyAuthKeyResult.Fail;
+                    }
+                    GrainMetrics.DestroyAuthKey(destroy.Outcome);
+                    if (destroy.Outcome == DestroyAuthKeyResult.Ok) LogAuthKeyDestroyed(_authKeyId, _sessionId);
+                    break;
             }
         }
-        ImmutableArray<OutboundHeader> headers = await AllocateOutbound([.. bodies.Where(b => b.Header is null).Select(b => b.Kind)]);
-        var outgoing = ImmutableArray.CreateBuilder<OutgoingMessage>();
-        int next = 0;
-        foreach (var b in bodies)
+
+        await _gate.WaitAsync();
+        try
         {
-            OutboundHeader h = b.Header ?? headers[next++];
-            outgoing.Add(new OutgoingMessage(h.MsgId, h.SeqNo, b.Body));
+            return await CompleteAsync(plan);
         }
-        return new FrameResult(FrameDisposition.Continue, received.ServerSalt, outgoing.ToImmutable(), delay);
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The second half of a frame (under the lock): headers, packing, and durability before the answer.</summary>
+    private async Task<FrameResult> CompleteAsync(FramePlan plan)
+    {
+        FrameResult result = plan.Core.CompleteFrame(plan, _clock.GetUtcNow());
+        foreach (int code in plan.BadMsgCodes) GrainMetrics.BadMsg(code);
+        foreach (bool ok in plan.DestroySessionAnswers) GrainMetrics.DestroySession(ok);
+        // A session destroyed meanwhile (destroy_auth_key, destroy_session from another session) writes nothing more.
+        if (ReferenceEquals(plan.Core, _core)) await PersistAsync(true);
+        return result;
+    }
+
+    private async Task RunApiCallAsync(SessionCore core, ApiCall call)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.ApiCallTimeoutSeconds));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, call.Dropped);
+        try
+        {
+            // invokeAfterMsg(s): a query still running in another frame of this session completes first.
+            foreach (long after in call.InvokeAfter)
+            {
+                if (core.RunningQuery(after) is { } running) await running.WaitAsync(linked.Token);
+            }
+            IMtProtoApiHandler? handler = _api.Find(call.Request.ConstructorId);
+            call.Result = handler is null
+                ? RpcErrors.MethodInvalid
+                : await handler.HandleAsync(call.Request, linked.Token).AsTask().WaitAsync(linked.Token);
+        }
+        catch (RpcErrorException ex)
+        {
+            call.Result = ApiResult.Error(ex.Code, ex.ErrorMessage);
+        }
+        catch (OperationCanceledException) when (call.Dropped.IsCancellationRequested)
+        {
+            // rpc_drop_answer: the answer is rpc_answer_dropped_running whatever the handler did.
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            LogApiTimeout(_authKeyId, _sessionId, call.Request.ConstructorId);
+            call.Result = ApiResult.Error(500, "TIMEOUT");
+        }
+        catch (Exception ex)
+        {
+            LogApiFailed(ex, _authKeyId, _sessionId, call.Request.ConstructorId);
+            call.Result = RpcErrors.Internal;
+        }
     }
 
     public async Task<ReceiveResult> Receive(ReceiveRequest request)
@@ -232,7 +306,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             existed = _core.Exists;
             if (existed)
             {
-                await GrainMetrics.TimeWriteAsync("delete", () => _state.ClearStateAsync()); // DeleteStateOnClear: the row is deleted
+                await GrainMetrics.TimeWriteAsync(() => _state.ClearStateAsync()); // DeleteStateOnClear: the row is deleted
                 LogSessionDestroyed(_authKeyId, _sessionId, _core.UniqueId);
                 _core = SessionCore.Empty(_options);
                 _binding = null;
@@ -290,16 +364,55 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private async Task PersistAsync(bool changed)
     {
         if (!_core.Exists || !changed) return;
-        if (_core.MustPersist) await GrainMetrics.TimeWriteAsync("awaited", _writer.FlushAsync);
+        if (_core.MustPersist) await _writer.FlushAsync();
         else _writer.Schedule();
     }
 
     private async Task WriteOnceAsync()
     {
         SessionState snapshot = _core.Snapshot(final: false);
-        _state.State = snapshot;
-        await GrainMetrics.TimeWriteAsync("write", () => _state.WriteStateAsync());
+        await WriteAsync(snapshot, CancellationToken.None);
         _core.Persisted(snapshot);
+    }
+
+    /// <summary>
+    /// Writes a snapshot under a fresh <see cref="SessionState.WriteToken"/>. A write that failed without a version
+    /// conflict (the database went away) may still have committed; if a later write then meets a version conflict,
+    /// the row is read back: carrying one of those writes' tokens, it is still this activation's row (nobody wrote
+    /// since), so the write is retried on the version just read. Otherwise the conflict stands (another activation wrote).
+    /// </summary>
+    private async Task WriteAsync(SessionState snapshot, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            snapshot.WriteToken = Random.Shared.NextInt64(1, long.MaxValue);
+            _state.State = snapshot;
+            InconsistentStateException conflict;
+            try
+            {
+                await GrainMetrics.TimeWriteAsync(() => _state.WriteStateAsync(cancellationToken));
+                _uncertainWrites.Clear();
+                return;
+            }
+            catch (InconsistentStateException ex) when (_uncertainWrites.Count > 0 && attempt == 0)
+            {
+                conflict = ex;
+            }
+            catch (Exception ex) when (ex is not InconsistentStateException)
+            {
+                if (_uncertainWrites.Count < 64) _uncertainWrites.Add(snapshot.WriteToken);
+                throw;
+            }
+
+            await _state.ReadStateAsync(cancellationToken);
+            if (!_state.RecordExists || !_uncertainWrites.Contains(_state.State.WriteToken))
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(conflict);
+            }
+
+            LogUncertainWriteCommitted(_authKeyId, _sessionId);
+            _uncertainWrites.Clear();
+        }
     }
 
     private void OnWriteFailed(Exception ex)
@@ -322,6 +435,21 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         if (_fenced) throw new InvalidOperationException($"session {_authKeyId:x16}:{_sessionId:x16}: stale activation, retry");
     }
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {AuthKeyId} {SessionId}: destroy_session of {TargetSessionId} failed; answered none")]
+    private partial void LogDestroySessionFailed(Exception ex, long authKeyId, long sessionId, long targetSessionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {AuthKeyId} {SessionId}: destroy_auth_key failed; answered fail")]
+    private partial void LogDestroyAuthKeyFailed(Exception ex, long authKeyId, long sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {AuthKeyId} {SessionId}: destroy_auth_key destroyed the key")]
+    private partial void LogAuthKeyDestroyed(long authKeyId, long sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {AuthKeyId} {SessionId}: API handler for {ConstructorId:x8} timed out")]
+    private partial void LogApiTimeout(long authKeyId, long sessionId, uint constructorId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {AuthKeyId} {SessionId}: API handler for {ConstructorId:x8} failed")]
+    private partial void LogApiFailed(Exception ex, long authKeyId, long sessionId, uint constructorId);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {AuthKeyId} {SessionId} created, unique_id {UniqueId}")]
     private partial void LogSessionCreated(long authKeyId, long sessionId, long uniqueId);
 
@@ -339,6 +467,9 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {AuthKeyId} {SessionId}: final state write failed; reservations keep replay protection")]
     private partial void LogFinalWriteFailed(Exception ex, long authKeyId, long sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {AuthKeyId} {SessionId}: a state write reported as failed had committed (database outage); the row is still this activation's")]
+    private partial void LogUncertainWriteCommitted(long authKeyId, long sessionId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {AuthKeyId} {SessionId}: another activation owns this session (ETag conflict); deactivating")]
     private partial void LogFenced(Exception ex, long authKeyId, long sessionId);

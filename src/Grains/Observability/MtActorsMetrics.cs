@@ -80,7 +80,8 @@ public static class MtActorsMetrics
         Names.GrainActivations, "{activation}", "Grain activations on this silo, by grain (session, authkey).");
 
     private static readonly Histogram<double> StorageWriteHistogram = Meter.CreateHistogram<double>(
-        Names.StorageWriteDuration, "s", "Duration of grain state writes to PostgreSQL, by grain and result (ok, error).",
+        Names.StorageWriteDuration, "s",
+        "Duration of grain state writes (and deletes) on PostgreSQL, by grain and result (ok, error).",
         advice: new InstrumentAdvice<double>
         {
             HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
@@ -143,8 +144,8 @@ public static class MtActorsMetrics
     public static long StartTimer() => Stopwatch.GetTimestamp();
 
     /// <summary>
-    /// A state write of <paramref name="grain"/> (<see cref="Grains"/>) that started at <paramref name="startTimestamp"/>
-    /// (<see cref="StartTimer"/>) finished, successfully or not.
+    /// A state write (or delete) of <paramref name="grain"/> (<see cref="Grains"/>) that started at
+    /// <paramref name="startTimestamp"/> (<see cref="StartTimer"/>) finished, successfully or not.
     /// </summary>
     public static void StorageWrite(string grain, long startTimestamp, bool ok) =>
         StorageWriteHistogram.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,

@@ -57,6 +57,37 @@ public sealed class ClientMsgIdWindow
         };
     }
 
+    /// <summary>
+    /// Checks one (msg_id, seq_no) against the remembered messages without registering it: duplicates, too old
+    /// to tell (20: below the window or in the unknown zone), seq_no order (32/33). The time window and the
+    /// msg_id % 4 rule are <see cref="MsgIdRules"/>' job.
+    /// </summary>
+    public MsgIdCheck Check(long msgId, int seqNo)
+    {
+        if (msgId <= UnknownUpTo && !_window.Contains(msgId)) return MsgIdCheck.TooOld;
+        return _window.Check(msgId, seqNo);
+    }
+
+    /// <summary>Registers a message <see cref="Check"/> found <see cref="MsgIdCheck.New"/>.</summary>
+    public void Add(long msgId, int seqNo)
+    {
+        if (_window.TryAdd(msgId, seqNo) == MsgIdCheck.New && msgId > HighWater) HighWater = msgId;
+    }
+
+    /// <summary>Whether <paramref name="msgId"/> was received and is still remembered (its seq_no in <paramref name="seqNo"/>).</summary>
+    public bool TryGetReceived(long msgId, out int seqNo) => _window.TryGetSeqNo(msgId, out seqNo);
+
+    /// <summary>
+    /// msgs_state_info's base status of a client msg_id that is not remembered: 1 when nothing can be known
+    /// (at or below the floor or the unknown zone, or below a full window), 2 when it lies among the received
+    /// ids (certainly not received), 3 when it is above every received id.
+    /// </summary>
+    public byte NotReceivedStatus(long msgId)
+    {
+        if (msgId <= UnknownUpTo || msgId <= _window.FloorMsgId || (_window.Count == _window.Capacity && msgId < _window.Lowest)) return 1;
+        return msgId < HighWater ? (byte)2 : (byte)3;
+    }
+
     /// <summary>Marks everything at or below <paramref name="upTo"/> that is not remembered as unknown.</summary>
     public void ForgetUpTo(long upTo)
     {

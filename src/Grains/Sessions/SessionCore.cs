@@ -12,7 +12,7 @@ namespace MtActors.Grains.Sessions;
 /// in the background (coalesced) normally, and before answering when <see cref="MustPersist"/> is set
 /// (the session was created, or a reservation of msg_id space had to be extended).
 /// </summary>
-public sealed class SessionCore
+public sealed partial class SessionCore
 {
     private readonly SessionOptions _options;
     private readonly long _reservation; // msg_id units
@@ -29,12 +29,20 @@ public sealed class SessionCore
     private long _durableServerReserved;
     private long _clientReserve;
     private long _serverReserve;
+    // The volatile part (docs/session-semantics.md): kept across a clean deactivation, lost by a crash.
+    private readonly Outbox _outbox;
+    private readonly Dictionary<long, QueryRecord> _queries = [];
+    private long _connectionId;
+    private bool _recovered; // loaded from a row an activation did not end cleanly: announce the loss once
+    private int _layer;
+    private SessionConnectionInfo? _connection;
 
     private SessionCore(SessionOptions options)
     {
         _options = options;
         _reservation = (long)options.ReservationSeconds << 32;
         _window = new ClientMsgIdWindow(options.ReplayWindowSize);
+        _outbox = new Outbox(options.MaxUnackedMessages, options.MaxUnackedBytes);
     }
 
     /// <summary>A session that does not exist yet.</summary>
@@ -66,6 +74,19 @@ public sealed class SessionCore
         core._window.ForgetUpTo(state.ClientReservedUpTo);
         core._clientReserve = core._durableClientReserved;
         core._serverReserve = core._durableServerReserved;
+        core._layer = state.Layer;
+        core._connection = state.Connection;
+        // A clean deactivation releases the client reservation (0); anything else means the last activation
+        // ended without its final write, and with it went the unacknowledged messages and answers.
+        core._recovered = state.ClientReservedUpTo != 0;
+        foreach (UnackedMessage m in state.Unacked ?? []) core._outbox.Add(m);
+        foreach (AnsweredQuery q in state.Answers ?? [])
+        {
+            core._queries[q.ReqMsgId] = new QueryRecord(q.ReqMsgId, running: false)
+            {
+                AnswerMsgId = q.AnswerMsgId, AnswerSeqNo = q.AnswerSeqNo, AnswerBytes = q.AnswerBytes, Acked = q.Acked,
+            };
+        }
         return core;
     }
 
@@ -177,6 +198,15 @@ public sealed class SessionCore
             ServerLastMsgId = _serverLast,
             ServerReservedUpTo = final ? _serverLast : _serverReserve,
             ContentMessagesSent = _contentSent,
+            Layer = _layer,
+            Connection = _connection,
+            Unacked = final ? [.. _outbox.All] : [],
+            Answers = final
+                ? [.. _queries.Values.Where(q => !q.Running && q.AnswerMsgId != 0).Select(q => new AnsweredQuery
+                {
+                    ReqMsgId = q.ReqMsgId, AnswerMsgId = q.AnswerMsgId, AnswerSeqNo = q.AnswerSeqNo, AnswerBytes = q.AnswerBytes, Acked = q.Acked,
+                })]
+                : [],
         };
     }
 

@@ -37,4 +37,60 @@ public sealed class SessionState
     [Id(9)] public long ServerReservedUpTo { get; init; }
     /// <summary>Content-related messages sent so far (the seq_no counter).</summary>
     [Id(10)] public int ContentMessagesSent { get; init; }
+    /// <summary>The last invokeWithLayer layer the client sent (0: none yet).</summary>
+    [Id(14)] public int Layer { get; init; }
+    /// <summary>The last initConnection the client sent (null: none yet).</summary>
+    [Id(15)] public SessionConnectionInfo? Connection { get; init; }
+    /// <summary>
+    /// Unacknowledged content-related messages kept for re-sending. Written by the final (clean deactivation)
+    /// write only; background writes leave it empty, so a crash loses it (see docs/session-semantics.md).
+    /// </summary>
+    [Id(16)] public UnackedMessage[] Unacked { get; init; } = [];
+    /// <summary>Answered queries still in the msg_id window (duplicates, rpc_drop_answer, msgs_state_req). Final write only.</summary>
+    [Id(17)] public AnsweredQuery[] Answers { get; init; } = [];
+    /// <summary>
+    /// Random per write (set by the grain just before the write): tells an activation whether a write whose outcome
+    /// it could not see (the database went away mid-commit) is the row's last one.
+    /// </summary>
+    [Id(18)] public long WriteToken { get; set; }
+}
+
+/// <summary>initConnection's fields, as the session keeps them (small; written with the session).</summary>
+[GenerateSerializer, Alias("mtactors.SessionConnectionInfo")]
+public sealed class SessionConnectionInfo
+{
+    [Id(0)] public int ApiId { get; init; }
+    [Id(1)] public string DeviceModel { get; init; } = "";
+    [Id(2)] public string SystemVersion { get; init; } = "";
+    [Id(3)] public string AppVersion { get; init; } = "";
+    [Id(4)] public string SystemLangCode { get; init; } = "";
+    [Id(5)] public string LangPack { get; init; } = "";
+    [Id(6)] public string LangCode { get; init; } = "";
+    [Id(7)] public string? ProxyAddress { get; init; }
+    [Id(8)] public int ProxyPort { get; init; }
+    /// <summary>initConnection's params (JSONValue) as JSON text, or null.</summary>
+    [Id(9)] public string? ParamsJson { get; init; }
+}
+
+/// <summary>A content-related server message not acknowledged yet.</summary>
+[GenerateSerializer, Alias("mtactors.UnackedMessage")]
+public sealed class UnackedMessage
+{
+    [Id(0)] public long MsgId { get; init; }
+    [Id(1)] public int SeqNo { get; init; }
+    [Id(2)] public byte[] Body { get; init; } = [];
+    /// <summary>For an rpc_result: the client msg_id it answers; else 0.</summary>
+    [Id(3)] public long ReqMsgId { get; init; }
+}
+
+/// <summary>A query that was answered: where its answer went.</summary>
+[GenerateSerializer, Alias("mtactors.AnsweredQuery")]
+public sealed class AnsweredQuery
+{
+    [Id(0)] public long ReqMsgId { get; init; }
+    [Id(1)] public long AnswerMsgId { get; init; }
+    [Id(2)] public int AnswerSeqNo { get; init; }
+    [Id(3)] public int AnswerBytes { get; init; }
+    /// <summary>The client acknowledged the answer.</summary>
+    [Id(4)] public bool Acked { get; init; }
 }

@@ -123,6 +123,14 @@ public sealed class ReceivedMsgWindow
     /// <summary>Whether <paramref name="msgId"/> is remembered.</summary>
     public bool Contains(long msgId) => Find(msgId) >= 0;
 
+    /// <summary>The seq_no <paramref name="msgId"/> was received with, when it is remembered.</summary>
+    public bool TryGetSeqNo(long msgId, out int seqNo)
+    {
+        int index = Find(msgId);
+        seqNo = index >= 0 ? _seqNos[Physical(index)] : 0;
+        return index >= 0;
+    }
+
     /// <summary>Checks a received message without registering it.</summary>
     public MsgIdCheck Check(long msgId, int seqNo) => Check(msgId, seqNo, out _);
 

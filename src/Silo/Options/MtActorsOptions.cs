@@ -56,6 +56,25 @@ public sealed class MtActorsOptions
     /// <summary>Seconds the silo may take to shut down gracefully (deactivate grains, write state).</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Configuration section bound to Orleans' <c>ClusterMembershipOptions</c> (same property names: ProbeTimeout,
+    /// NumMissedProbesLimit, TableRefreshTimeout, DeathVoteExpirationTimeout, IAmAliveTablePublishTimeout, ...).
+    /// Orleans' defaults when absent; lower values declare a killed silo dead sooner (docs/scale-out.md).
+    /// </summary>
+    public const string MembershipSectionName = SectionName + ":Membership";
+
+    /// <summary>
+    /// Configuration section bound to Orleans' <c>GrainDirectoryOptions</c> (e.g. <c>RangeLeaseDuration</c>: how long the
+    /// strong directory refuses to re-activate a crashed silo's grains; MtActors turns it off, see docs/scale-out.md).
+    /// </summary>
+    public const string DirectorySectionName = SectionName + ":Directory";
+
+    /// <summary>
+    /// Which grain directory the silo uses (all silos of a cluster must agree): <see cref="GrainDirectoryKind.Strong"/>
+    /// (default) or <see cref="GrainDirectoryKind.Eventual"/>. See docs/scale-out.md.
+    /// </summary>
+    public GrainDirectoryKind GrainDirectory { get; set; } = GrainDirectoryKind.Strong;
+
     /// <summary>The HTTP endpoint (health, metrics, admin API).</summary>
     public HttpEndpointOptions Http { get; set; } = new();
 
@@ -92,4 +111,17 @@ public sealed class HttpEndpointOptions
 
     /// <summary>Port (before the instance offset); 0 picks a free port.</summary>
     public int Port { get; set; } = 5080;
+}
+
+/// <summary>The grain directory choice (<c>MtActors:GrainDirectory</c>).</summary>
+public enum GrainDirectoryKind
+{
+    /// <summary>
+    /// Orleans' strongly consistent in-cluster directory (<c>AddDistributedGrainDirectory</c>): among live silos a grain
+    /// has at most one activation, also while silos join or die, and activations survive another silo's death.
+    /// </summary>
+    Strong = 0,
+
+    /// <summary>Orleans' classic default directory: eventually consistent, short-lived duplicates possible.</summary>
+    Eventual = 1,
 }

@@ -60,6 +60,11 @@ public sealed class MtActorsOptionsValidator : IValidateOptions<MtActorsOptions>
             errors.Add($"{s}:EmbeddedPostgresPort must be 0..65535 (got {o.EmbeddedPostgresPort}).");
         }
 
+        if (!Enum.IsDefined(o.GrainDirectory))
+        {
+            errors.Add($"{s}:GrainDirectory must be Strong or Eventual (got {o.GrainDirectory}).");
+        }
+
         if (o.ShutdownTimeoutSeconds is < 1 or > 3600)
         {
             errors.Add($"{s}:ShutdownTimeoutSeconds must be 1..3600 (got {o.ShutdownTimeoutSeconds}).");

@@ -183,6 +183,7 @@ public sealed class HttpApiTests(HttpFixture f)
         const string name = "mtactors_destroy_session_total";
         var okBefore = await Silo.MetricAsync(name, ("result", "destroy_session_ok"), ("source", "http"));
         var noneBefore = await Silo.MetricAsync(name, ("result", "destroy_session_none"), ("source", "http"));
+        var createdBefore = await Silo.MetricAsync("mtactors_sessions_created_total");
         var session = await f.NewSessionAsync(f.BotKey);
         var path = $"/bot{HttpFixture.BotToken}/destroy_session?session_id={session}";
         await JsonAsync(await Silo.SendAsync(HttpMethod.Get, path), HttpStatusCode.OK);
@@ -195,6 +196,11 @@ public sealed class HttpApiTests(HttpFixture f)
         Assert.Equal(okBefore + 1, PrometheusText.Value(text, name, ("result", "destroy_session_ok"), ("source", "http")));
         Assert.Equal(noneBefore + 1, PrometheusText.Value(text, name, ("result", "destroy_session_none"), ("source", "http")));
         Assert.Contains("# TYPE mtactors_destroy_session_total counter", text);
+        // The grains' instruments on the same meter (process-wide counters: other tests may add to them).
+        Assert.True(PrometheusText.Value(text, "mtactors_sessions_created_total") >= createdBefore + 1);
+        Assert.True(PrometheusText.Value(text, "mtactors_grain_activations_total", ("grain", "session")) >= 1);
+        Assert.True(PrometheusText.Value(text, "mtactors_storage_write_duration_seconds_count", ("grain", "session"), ("result", "ok")) >= 1);
+        Assert.Contains("# TYPE mtactors_sessions_active gauge", text);
         // (Orleans' meter is exported too, but it is not asserted here: the test process hosts many silos whose
         // same-named meters come and go, and OpenTelemetry drops the duplicates' streams.)
     }

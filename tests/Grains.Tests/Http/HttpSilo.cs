@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MtActors.Grains.Tests.Infrastructure;
 using MtActors.Silo.Hosting;
@@ -69,16 +68,7 @@ public sealed class HttpSilo : IAsyncDisposable
             .. settings.Select(s => $"--{s.Key}={s.Value}"),
         ];
         var logs = new LogCapture();
-        var app = SiloHost.Build(args, b =>
-        {
-            b.Logging.AddProvider(logs);
-            // Until the host wires the grains' storage itself (its pending change), add it here once.
-            if (!b.Services.Any(d => d.IsKeyedService && Equals(d.ServiceKey, GrainServices.SessionStorage) &&
-                                     d.ServiceType == typeof(Orleans.Storage.IGrainStorage)))
-            {
-                b.UseOrleans(s => s.UseMtActorsPostgres(connectionString));
-            }
-        });
+        var app = SiloHost.Build(args, b => b.Logging.AddProvider(logs));
         try
         {
             await app.StartAsync().WaitAsync(Bound);

@@ -27,10 +27,39 @@ public sealed class PostgresFixture : IAsyncLifetime
             SharedCluster shared = await _shared;
             await shared.Cluster.DisposeAsync();
         }
+        foreach (Task<SharedCluster> named in _named.Values)
+        {
+            await (await named).Cluster.DisposeAsync();
+        }
         await Server.DisposeAsync();
     }
 
     private Task<SharedCluster>? _shared;
+    private readonly Dictionary<string, Task<SharedCluster>> _named = [];
+
+    /// <summary>
+    /// A single-silo cluster of its own (started once per name, disposed with the fixture), with extra silo
+    /// configuration (e.g. API handlers or options); its grain clock is fake like the shared one's.
+    /// </summary>
+    public Task<SharedCluster> GetClusterAsync(string name, Action<ISiloBuilder> configure)
+    {
+        lock (_named)
+        {
+            if (!_named.TryGetValue(name, out Task<SharedCluster>? cluster))
+            {
+                _named[name] = cluster = StartNamedAsync(name, configure);
+            }
+            return cluster;
+        }
+    }
+
+    private async Task<SharedCluster> StartNamedAsync(string name, Action<ISiloBuilder> configure)
+    {
+        string db = await CreateMigratedDatabaseAsync(name);
+        var clock = new TestClock(DateTimeOffset.UtcNow);
+        InProcessTestCluster cluster = await MtCluster.StartAsync(db, name, clock, configure: configure);
+        return new SharedCluster(cluster, db, name, clock);
+    }
 
     /// <summary>
     /// One single-silo cluster shared by the tests that need nothing special (each uses its own fresh

@@ -13,7 +13,8 @@ namespace MtActors.Grains.Tests.Infrastructure;
 public static class MtCluster
 {
     public static async Task<InProcessTestCluster> StartAsync(
-        string connectionString, string serviceId, TimeProvider? clock = null, short silos = 1, string? clusterId = null)
+        string connectionString, string serviceId, TimeProvider? clock = null, short silos = 1, string? clusterId = null,
+        Action<ISiloBuilder>? configure = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ServiceId = serviceId;
@@ -22,6 +23,7 @@ public static class MtCluster
         {
             silo.UseMtActorsPostgres(connectionString);
             if (clock is not null) silo.Services.AddKeyedSingleton(GrainServices.ClockKey, clock);
+            configure?.Invoke(silo);
         });
         InProcessTestCluster cluster = builder.Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -1,0 +1,91 @@
+using MtActors.Grains.Tests.Infrastructure;
+using MtActors.Protocol.Schema;
+
+namespace MtActors.Grains.Tests.Sessions;
+
+/// <summary>destroy_session and destroy_auth_key through ProcessFrame (answers bare by default).</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class DestroyTests(PostgresFixture pg)
+{
+    private Task<SharedCluster> ClusterAsync() => TestApi.ClusterAsync(pg);
+
+    [Fact]
+    public async Task Destroy_session_of_another_session_answers_ok_then_none_and_of_itself_none_keeping_it()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient a = await SessionClient.CreateAsync(c);
+        SessionClient b = a.OtherSession();
+        await a.SendAsync(new Ping(1));
+        await b.SendAsync(new Ping(2));
+        Assert.Equal(1, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, b.AuthKeyId, b.SessionId));
+
+        foreach (bool odd in new[] { true, false }) // Telethon sends it odd, Android even
+        {
+            long id = a.NextMsgId();
+            Reply reply = await a.SendAsync(new DestroySession(b.SessionId).ToBytes(), odd, id);
+            Received answer = Assert.Single(reply.Messages);
+            Assert.False(answer.InContainer);
+            Assert.Equal(0, answer.SeqNo & 1); // bare, not content-related
+            if (odd) Assert.Equal(new DestroySessionOk(b.SessionId), answer.Object);
+            else Assert.Equal(new DestroySessionNone(b.SessionId), answer.Object);
+        }
+        Assert.Equal(0, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, b.AuthKeyId, b.SessionId));
+        Assert.DoesNotContain(b.SessionId, await c.Grains.GetAuthKeyGrain(a.AuthKeyId).GetSessionIds());
+
+        // A never-seen session id: none.
+        long random = TestData.NewSessionId();
+        Assert.Equal(new DestroySessionNone(random), (await a.SendAsync(new DestroySession(random))).Single<DestroySessionNone>());
+
+        // The current session: none, and the session lives on (same unique_id, no new_session_created).
+        SessionInfo? before = await a.Grain.GetInfo();
+        Assert.Equal(new DestroySessionNone(a.SessionId), (await a.SendAsync(new DestroySession(a.SessionId))).Single<DestroySessionNone>());
+        Reply after = await a.SendAsync(new Ping(3));
+        Assert.True(after.None<NewSessionCreated>());
+        Assert.Equal(before!.UniqueId, (await a.Grain.GetInfo())!.UniqueId);
+
+        // b's next message starts a new session.
+        Assert.Single((await b.SendAsync(new Ping(4))).All<NewSessionCreated>());
+    }
+
+    [Fact]
+    public async Task Two_sessions_destroying_each_other_at_once_do_not_deadlock()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient a = await SessionClient.CreateAsync(c);
+        SessionClient b = a.OtherSession();
+        await a.SendAsync(new Ping(1));
+        await b.SendAsync(new Ping(2));
+        Reply[] replies = await Task.WhenAll(a.SendAsync(new DestroySession(b.SessionId)), b.SendAsync(new DestroySession(a.SessionId)));
+        // Both answered (within the bound). Whichever frame ran second may find its own session already destroyed and
+        // re-created (new_session_created); each still gets exactly one destroy_session answer.
+        Assert.All(replies, r => Assert.Single(r.Messages, m => m.Object is DestroySessionOk or DestroySessionNone));
+        Assert.Contains(replies, r => r.All<DestroySessionOk>().Any());
+    }
+
+    [Fact]
+    public async Task Destroy_auth_key_answers_ok_destroys_every_session_and_later_frames_get_AuthKeyUnknown()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient a = await SessionClient.CreateAsync(c);
+        SessionClient b = a.OtherSession();
+        await a.SendAsync(new Ping(1));
+        await b.SendAsync(new Ping(2));
+
+        Reply reply = await a.SendAsync(DestroyAuthKey.Instance);
+        Assert.Equal(FrameDisposition.CloseAfterSend, reply.Result.Disposition);
+        Received answer = Assert.Single(reply.Messages);
+        Assert.IsType<DestroyAuthKeyOk>(answer.Object);
+        Assert.Equal(0, answer.SeqNo & 1);
+
+        Assert.Null(await c.Grains.GetAuthKeyGrain(a.AuthKeyId).Get());
+        Assert.Equal(0, await Sql.AuthKeyRowsAsync(c.ConnectionString, c.ServiceId, a.AuthKeyId));
+        Assert.Equal(0, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, a.AuthKeyId, a.SessionId));
+        Assert.Equal(0, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, b.AuthKeyId, b.SessionId));
+        foreach (SessionClient s in new[] { a, b, a.OtherSession() })
+        {
+            Reply later = await s.SendAsync(new Ping(3));
+            Assert.Equal(FrameDisposition.AuthKeyUnknown, later.Result.Disposition);
+            Assert.Empty(later.Messages);
+        }
+    }
+}
