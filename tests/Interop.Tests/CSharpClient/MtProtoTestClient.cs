@@ -93,16 +93,38 @@ public sealed class MtProtoTestClient : IAsyncDisposable
         var inner = client.InnerData(TestClient.PqInnerDc, dc: dcId);
         client.ReadServerDhParamsOk(await PlainRoundTripAsync(client.ReqDhParams(client.RsaPad(inner))));
         DhGenRetries = 0;
-        var forceShort = shortKeyFirst;
+        if (shortKeyFirst)
+        {
+            // b, b+1, b+2, ...: each step multiplies the key by g_a (one modular multiplication instead of a 2048-bit
+            // exponentiation), until g^ab < 2^2040, about 256 steps.
+            client.NewB();
+            var key = System.Numerics.BigInteger.ModPow(client.GA, client.B, TestClient.KnownPrime);
+            while (TestClient.ToBe(key, 256)[0] != 0)
+            {
+                client.B += 1;
+                key = key * client.GA % TestClient.KnownPrime;
+            }
+
+            var retry = await PlainRoundTripAsync(client.SetClientDhParams());
+            // The server answers as a client holding the 255-byte key expects: new_nonce_hash2 over the aux hash of
+            // the stripped key (real-clients.md §5.1), and that aux hash is the retry_id the client sends next.
+            var stripped = TestClient.ToMinBe(key);
+            var strippedSha = SHA1.HashData(stripped);
+            var expectedHash = SHA1.HashData([.. client.NewNonce, 2, .. strippedSha.AsSpan(0, 8)]).AsSpan(4).ToArray();
+            if (BinaryPrimitives.ReadUInt32LittleEndian(retry) != TestClient.DhGenRetryId
+                || !retry.AsSpan(36, 16).SequenceEqual(expectedHash))
+            {
+                throw new InvalidOperationException(
+                    $"A 255-byte key was answered 0x{BinaryPrimitives.ReadUInt32LittleEndian(retry):x8}, not dh_gen_retry with the stripped key's hash.");
+            }
+
+            client.RetryId = BinaryPrimitives.ReadInt64LittleEndian(strippedSha);
+            DhGenRetries++;
+        }
+
         while (true)
         {
             client.NewB();
-            while (forceShort && client.ComputeAuthKey()[0] != 0)
-            {
-                client.NewB();
-            }
-
-            forceShort = false;
             var answer = await PlainRoundTripAsync(client.SetClientDhParams());
             var result = client.ReadDhGen(answer);
             if (result == TestClient.DhGenOkId)
