@@ -92,7 +92,17 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             if (plan.Created)
             {
                 // The key must list the session before the session exists (destroy_auth_key finds it).
-                if (await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, create: true) is null)
+                AuthKeySessionBinding? listed;
+                try
+                {
+                    listed = await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, create: true);
+                }
+                catch
+                {
+                    _core = SessionCore.Empty(_options); // nothing of it was written: the client's retry starts again
+                    throw;
+                }
+                if (listed is null)
                 {
                     _core = SessionCore.Empty(_options);
                     _binding = null;
@@ -118,10 +128,26 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                     await RunApiCallAsync(plan.Core, api);
                     break;
                 case DestroySessionCall destroy:
-                    destroy.Existed = await GrainFactory.GetSessionGrain(_authKeyId, destroy.SessionId).Destroy();
+                    try
+                    {
+                        destroy.Existed = await GrainFactory.GetSessionGrain(_authKeyId, destroy.SessionId).Destroy();
+                    }
+                    catch (Exception ex)
+                    {
+                        // Answered none (the session could not be shown to exist and be destroyed); the client may ask again.
+                        LogDestroySessionFailed(ex, _authKeyId, _sessionId, destroy.SessionId);
+                    }
                     break;
                 case DestroyAuthKeyCall destroy:
-                    destroy.Outcome = await GrainFactory.GetAuthKeyGrain(_authKeyId).DestroyAuthKey();
+                    try
+                    {
+                        destroy.Outcome = await GrainFactory.GetAuthKeyGrain(_authKeyId).DestroyAuthKey();
+                    }
+                    catch (Exception ex)
+                    {
+                        LogDestroyAuthKeyFailed(ex, _authKeyId, _sessionId);
+                        destroy.Outcome = DestroyAuthKeyResult.Fail;
+                    }
                     GrainMetrics.DestroyAuthKey(destroy.Outcome);
                     if (destroy.Outcome == DestroyAuthKeyResult.Ok) LogAuthKeyDestroyed(_authKeyId, _sessionId);
                     break;
@@ -408,6 +434,12 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     {
         if (_fenced) throw new InvalidOperationException($"session {_authKeyId:x16}:{_sessionId:x16}: stale activation, retry");
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {AuthKeyId} {SessionId}: destroy_session of {TargetSessionId} failed; answered none")]
+    private partial void LogDestroySessionFailed(Exception ex, long authKeyId, long sessionId, long targetSessionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {AuthKeyId} {SessionId}: destroy_auth_key failed; answered fail")]
+    private partial void LogDestroyAuthKeyFailed(Exception ex, long authKeyId, long sessionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {AuthKeyId} {SessionId}: destroy_auth_key destroyed the key")]
     private partial void LogAuthKeyDestroyed(long authKeyId, long sessionId);

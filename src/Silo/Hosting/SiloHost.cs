@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MtActors.Silo.Gateway;
 using MtActors.Silo.Http;
 using MtActors.Silo.Observability;
 using MtActors.Silo.Options;
@@ -74,6 +75,7 @@ public static partial class SiloHost
             silo.ConfigureEndpoints(options.AdvertisedAddress, options.EffectiveSiloPort, options.EffectiveGatewayPort,
                 options.ListenOnAnyHostAddress);
             silo.UseMtActorsPostgres(database.ConnectionString);
+            silo.AddMtProtoGateway(builder.Configuration, options);
             // Failure detection timing (Orleans ClusterMembershipOptions names, e.g. MtActors:Membership:ProbeTimeout).
             silo.Services.Configure<ClusterMembershipOptions>(
                 builder.Configuration.GetSection(MtActorsOptions.MembershipSectionName));

@@ -1,4 +1,5 @@
 using System.Net;
+using MtActors.Silo.Gateway;
 
 namespace MtActors.Silo.Options;
 
@@ -77,7 +78,8 @@ public sealed class MtActorsOptions
     /// <summary>The HTTP endpoint (health, metrics, admin API).</summary>
     public HttpEndpointOptions Http { get; set; } = new();
 
-    // The MTProto TCP endpoint's settings join here with the gateway (same instance-offset rule).
+    /// <summary>The MTProto TCP endpoint (<c>MtActors:MtProto</c>; its port gets the instance offset too).</summary>
+    public MtProtoGatewayOptions MtProto { get; set; } = new();
 
     /// <summary>Port offset of this instance.</summary>
     public int PortOffset => Instance - 1;
@@ -90,6 +92,9 @@ public sealed class MtActorsOptions
 
     /// <summary>Effective HTTP port (0 stays 0: any free port).</summary>
     public int EffectiveHttpPort => Http.Port == 0 ? 0 : Http.Port + PortOffset;
+
+    /// <summary>Effective MTProto port (0 stays 0: any free port).</summary>
+    public int EffectiveMtProtoPort => MtProto.Port == 0 ? 0 : MtProto.Port + PortOffset;
 
     /// <summary>The data directory with the default applied, as an absolute path.</summary>
     public string ResolvedDataDirectory => DataDirectories.Resolve(DataDirectory);

@@ -34,6 +34,14 @@ public sealed class MtActorsOptionsValidator : IValidateOptions<MtActorsOptions>
             {
                 errors.Add($"{s}:SiloPort and {s}:GatewayPort must differ (both {o.EffectiveSiloPort}).");
             }
+
+            o.MtProto.Check($"{s}:MtProto", errors, o.PortOffset);
+            if (o.MtProto.Enabled && o.EffectiveMtProtoPort != 0 &&
+                (o.EffectiveMtProtoPort == o.EffectiveSiloPort || o.EffectiveMtProtoPort == o.EffectiveGatewayPort ||
+                 o.EffectiveMtProtoPort == o.EffectiveHttpPort))
+            {
+                errors.Add($"{s}:MtProto:Port {o.EffectiveMtProtoPort} is already the silo, gateway or HTTP port.");
+            }
         }
 
         if (!IPAddress.TryParse(o.AdvertisedIP, out var advertised) || advertised.Equals(IPAddress.Any) ||
