@@ -28,7 +28,10 @@ internal static class MtClient
         return frame.AsSpan(0, length).ToArray();
     }
 
-    /// <summary>Pings until a pong arrives (bounded); each attempt gets <paramref name="perTry"/>.</summary>
+    /// <summary>
+    /// Pings until a pong arrives (bounded); each attempt gets <paramref name="perTry"/>. Gives up at once when the
+    /// server closed the connection (the caller reconnects).
+    /// </summary>
     public static async Task<Pong> PingUntilAnsweredAsync(MtProtoSession session, TimeSpan bound, TimeSpan perTry)
     {
         var deadline = DateTime.UtcNow + bound;
@@ -39,7 +42,7 @@ internal static class MtClient
                 using var cts = new CancellationTokenSource(perTry);
                 return await session.PingAsync(cancellationToken: cts.Token);
             }
-            catch (Exception) when (DateTime.UtcNow < deadline)
+            catch (Exception) when (DateTime.UtcNow < deadline && session.Connection.IsOpen)
             {
                 await Task.Delay(100);
             }

@@ -79,6 +79,10 @@ internal sealed class SiloCluster : IAsyncDisposable
             if (!File.Exists(path))
             {
                 File.WriteAllText(path, RsaKey.ExportPrivateKeyPem());
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
             }
 
             return path;
@@ -377,7 +381,8 @@ internal sealed class SiloCluster : IAsyncDisposable
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
-            var start = Random.Shared.Next(20_000, 60_000 - 4 * 10) / 10 * 10;
+            // Below Linux's ephemeral range (32768..60999): outgoing connections cannot take these ports meanwhile.
+            var start = Random.Shared.Next(20_000, 32_700 - 4 * 10) / 10 * 10;
             if (AllFree(start, 4 * 10))
             {
                 return (start, start + 10, start + 20, start + 30);
