@@ -54,9 +54,9 @@ public sealed class PersistedSessionsTests(ITestOutputHelper output)
             Assert.Equal(Sessions, reader.GetInt64(0));
         }
 
-        // Every silo dies at once (no deactivation, no final write), then the cluster starts again.
+        // Every silo dies at once (no deactivation, no final write); one starts again and serves them all.
         await Task.WhenAll(cluster.Silos.Values.Select(s => s.KillAsync()));
-        await Task.WhenAll(cluster.StartSiloAsync(1), cluster.StartSiloAsync(2));
+        await cluster.StartSiloAsync(1);
         var after = await cluster.ClientAsync(via: 1);
 
         var all = created.ToList();
