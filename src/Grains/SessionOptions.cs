@@ -16,6 +16,13 @@ public sealed class SessionOptions
     public int ReservationSeconds { get; set; } = 5;
 
     /// <summary>
+    /// Write-behind delay of the session row's background writes, in milliseconds (0..60000): changes that need not be
+    /// durable before an answer (window entries, counters, last activity) are written at most about once per delay.
+    /// Replay protection does not depend on it (the reservations do); awaited writes never wait for it.
+    /// </summary>
+    public int BackgroundWriteDelayMilliseconds { get; set; } = 1000;
+
+    /// <summary>
     /// Answer the built-in test methods (<see cref="MtProtoTestMethods"/>: a help.getConfig stub answering boolTrue,
     /// mtactors.echo, mtactors.sleep) when the application registered no handler of its own for them.
     /// Test conveniences (GramJS's connect() needs an answer to help.getConfig); turn off in production.
@@ -45,6 +52,7 @@ public sealed class SessionOptions
 
     internal string? Validate()
     {
+        if (BackgroundWriteDelayMilliseconds is < 0 or > 60_000) return $"{nameof(BackgroundWriteDelayMilliseconds)} must be within 0..60000";
         if (ApiCallTimeoutSeconds is < 1 or > 3600) return $"{nameof(ApiCallTimeoutSeconds)} must be within 1..3600";
         if (MaxUnackedMessages is < 16 or > 4096) return $"{nameof(MaxUnackedMessages)} must be within 16..4096";
         if (MaxUnackedBytes is < (64 << 10) or > (64 << 20)) return $"{nameof(MaxUnackedBytes)} must be within 65536..67108864";

@@ -48,4 +48,25 @@ public sealed class CoalescingWriterTests
         await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(3, writes);
     }
+
+    [Fact]
+    public async Task Background_writes_wait_for_the_delay_and_flush_or_idle_cut_it_short()
+    {
+        int writes = 0;
+        var writer = new CoalescingWriter(() =>
+        {
+            writes++;
+            return Task.CompletedTask;
+        }, _ => { }, TimeSpan.FromSeconds(30));
+
+        for (int i = 0; i < 10; i++) writer.Schedule();
+        await Task.Delay(200);
+        Assert.Equal(0, writes); // still waiting: ten changes, no write yet
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5)); // does not wait 30 s
+        Assert.Equal(1, writes);
+
+        writer.Schedule();
+        await writer.IdleAsync().WaitAsync(TimeSpan.FromSeconds(5)); // deactivation: written now
+        Assert.Equal(2, writes);
+    }
 }

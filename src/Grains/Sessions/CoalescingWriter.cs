@@ -3,7 +3,9 @@ namespace MtActors.Grains.Sessions;
 /// <summary>
 /// At most one storage write in flight; changes made while a write runs ride the next one.
 /// <see cref="Schedule"/> starts a background write if none runs (fire and forget, errors are reported
-/// to <c>onError</c> and retried with the next change); <see cref="FlushAsync"/> returns once every change
+/// to <c>onError</c> and retried with the next change), after the write-behind <c>delay</c>, so that a busy
+/// session writes at most about once per delay instead of once per message; <see cref="FlushAsync"/> and
+/// <see cref="IdleAsync"/> cut a pending delay short. <see cref="FlushAsync"/> returns once every change
 /// made before the call is durable, and throws if the write that had to carry it failed.
 /// Not thread-safe: meant for one grain activation (single-threaded scheduler).
 /// </summary>
@@ -15,11 +17,14 @@ public sealed class CoalescingWriter
     private long _changes;   // bumped by every Schedule/Flush request
     private long _durable;   // changes covered by the last successful write
     private Exception? _lastError;
+    private readonly TimeSpan _delay;
+    private CancellationTokenSource? _waiting; // the write-behind delay of the running background write
 
-    public CoalescingWriter(Func<Task> writeOnce, Action<Exception> onError)
+    public CoalescingWriter(Func<Task> writeOnce, Action<Exception> onError, TimeSpan delay = default)
     {
         _writeOnce = writeOnce;
         _onError = onError;
+        _delay = delay;
     }
 
     /// <summary>True while a write is running.</summary>
@@ -29,7 +34,7 @@ public sealed class CoalescingWriter
     public void Schedule()
     {
         _changes++;
-        if (!Busy) _running = RunAsync();
+        if (!Busy) _running = RunAsync(delayed: true);
     }
 
     /// <summary>Returns when everything changed up to now is durable.</summary>
@@ -40,23 +45,36 @@ public sealed class CoalescingWriter
         {
             if (!Busy)
             {
-                _running = RunAsync();
+                _running = RunAsync(delayed: false);
                 await _running;
                 if (_durable < target) throw new InvalidOperationException("state write failed", _lastError);
             }
             else
             {
+                _waiting?.Cancel();
                 await _running!;
             }
         }
     }
 
     /// <summary>Waits for the running write, if any (its failure is not rethrown).</summary>
-    public Task IdleAsync() => _running ?? Task.CompletedTask;
-
-    private async Task RunAsync()
+    public Task IdleAsync()
     {
+        _waiting?.Cancel();
+        return _running ?? Task.CompletedTask;
+    }
+
+    private async Task RunAsync(bool delayed)
+    {
+        // Set before the first await: a Flush or Idle in the same turn must be able to cut the delay short.
+        using CancellationTokenSource? waiting = delayed && _delay > TimeSpan.Zero ? new CancellationTokenSource() : null;
+        _waiting = waiting;
         await Task.Yield(); // never write inline in the caller's frame
+        if (waiting is not null)
+        {
+            await Task.Delay(_delay, waiting.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _waiting = null;
+        }
         while (_durable < _changes)
         {
             long covering = _changes;

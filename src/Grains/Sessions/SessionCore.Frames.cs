@@ -75,12 +75,16 @@ public sealed partial class SessionCore
             unwrapped[i] = (ok, query);
         }
 
-        var accepted = new List<long>(inbound.Count);
-        if (isContainer)
+        // A frame that passed the salt, clock and container checks on a connection the session has not seen last:
+        // re-send what is unacknowledged (also when the frame only repeats messages the session already has).
+        if (frame.ConnectionId != _connectionId)
         {
-            _window.Add(frame.MsgId, frame.SeqNo);
-            accepted.Add(frame.MsgId);
+            _connectionId = frame.ConnectionId;
+            plan.NewConnection = true;
         }
+
+        var accepted = new List<long>(inbound.Count); // the messages processed (a container is not one of them)
+        if (isContainer) _window.Add(frame.MsgId, frame.SeqNo);
         int firstOutput = plan.Messages.Count;
         for (int i = 0; i < inbound.Count; i++)
         {
@@ -106,10 +110,15 @@ public sealed partial class SessionCore
             if (SeqNoRules.IsContentRelated(m.SeqNo) && plan.Messages.Count + plan.CallList.Count == before) plan.AckIds.Add(m.MsgId);
         }
 
-        if (accepted.Count > 0)
+        if (accepted.Count == 0)
+        {
+            // Only the container was new: it must stay a duplicate after a crash too.
+            if (isContainer && _exists && frame.MsgId > _clientReserve) _clientReserve = frame.MsgId + _reservation;
+        }
+        else
         {
             long lowest = accepted.Min();
-            long highest = accepted.Max();
+            long highest = Math.Max(accepted.Max(), isContainer ? frame.MsgId : 0);
             if (!_exists || _recovered)
             {
                 // Created, or re-created after a crash lost the volatile part: the client re-sends what it sent before.
@@ -129,11 +138,6 @@ public sealed partial class SessionCore
             }
             if (highest > _clientReserve) _clientReserve = highest + _reservation;
             _lastActivityAt = now;
-            if (frame.ConnectionId != _connectionId)
-            {
-                _connectionId = frame.ConnectionId;
-                plan.NewConnection = true;
-            }
         }
         return plan;
     }

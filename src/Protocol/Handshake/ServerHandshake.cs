@@ -171,7 +171,7 @@ public sealed class ServerHandshake : IDisposable
         if (attempt.PendingCanRetry)
         {
             attempt.Retries++;
-            attempt.ExpectedRetryId = attempt.PendingAuxHash;
+            attempt.ExpectedRetryId = attempt.AlternateRetryId = attempt.PendingAuxHash;
             attempt.Phase = HandshakePhase.AwaitingClientDh;
         }
         else
@@ -300,7 +300,7 @@ public sealed class ServerHandshake : IDisposable
         SHA1.HashData(plain.AsSpan(20, innerReader.Position), sha);
         if (!CryptographicOperations.FixedTimeEquals(sha, plain.AsSpan(0, 20))) return Fail(attempt, HandshakeError.BadClientDhHash);
         if (inner.Nonce != attempt.Nonce || inner.ServerNonce != attempt.ServerNonce) return Fail(attempt, HandshakeError.InnerNonceMismatch);
-        if (inner.RetryId != attempt.ExpectedRetryId) return Fail(attempt, HandshakeError.WrongRetryId);
+        if (inner.RetryId != attempt.ExpectedRetryId && inner.RetryId != attempt.AlternateRetryId) return Fail(attempt, HandshakeError.WrongRetryId);
 
         var gbMinimal = RsaServerKey.TrimLeadingZeros(inner.GB);
         if (gbMinimal.Length > DhGroup.PrimeBytes) return Fail(attempt, HandshakeError.GbOutOfRange);
@@ -319,13 +319,18 @@ public sealed class ServerHandshake : IDisposable
         if ((_options.RetryOnShortKey && authKey[0] == 0) || authKeyId == 0)
         {
             // A key clients would store as 255 bytes (or whose id is 0, the unencrypted marker): ask for another b.
+            // Clients that hold such a key stripped (mtcute) check new_nonce_hash2 and send retry_id with the aux hash
+            // of the STRIPPED key, so the answer is hashed with that one; retry_id may be either form (a client
+            // holding the 256-byte key sends the full key's aux hash). For a key with a non-zero top byte both agree.
+            long strippedAuxHash = StrippedAuxHash(authKey);
             CryptographicOperations.ZeroMemory(authKey);
-            var answer = DhGen(attempt, canRetry ? DhGenKind.Retry : DhGenKind.Fail, newNonce, auxHash);
+            var answer = DhGen(attempt, canRetry ? DhGenKind.Retry : DhGenKind.Fail, newNonce, strippedAuxHash);
             attempt.Remember(body.ToArray(), answer);
             if (canRetry)
             {
                 attempt.Retries++;
                 attempt.ExpectedRetryId = auxHash;
+                attempt.AlternateRetryId = strippedAuxHash;
             }
             else
             {
@@ -355,6 +360,14 @@ public sealed class ServerHandshake : IDisposable
         attempt.Phase = HandshakePhase.AwaitingKeyDecision;
         _pending = attempt;
         return new HandshakeOutcome.KeyReady(key, attempt.PendingOk, attempt.PendingRetry, canRetry);
+    }
+
+    /// <summary>auth_key_aux_hash of the key without its leading zero bytes (SHA1 of the stripped key, first 8 bytes LE).</summary>
+    internal static long StrippedAuxHash(ReadOnlySpan<byte> authKey)
+    {
+        Span<byte> sha = stackalloc byte[20];
+        SHA1.HashData(RsaServerKey.TrimLeadingZeros(authKey), sha);
+        return System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(sha);
     }
 
     private static byte[] DhGen(Attempt attempt, DhGenKind kind, byte[] newNonce, long auxHash) =>
@@ -424,6 +437,8 @@ public sealed class ServerHandshake : IDisposable
         public byte[]? TmpKey { get; set; }
         public byte[]? TmpIv { get; set; }
         public long ExpectedRetryId { get; set; }
+        /// <summary>The other accepted retry_id: the stripped key's aux hash after a short-key retry, else the same.</summary>
+        public long AlternateRetryId { get; set; }
         public int Retries { get; set; }
 
         public byte[]? PendingRequest { get; set; }

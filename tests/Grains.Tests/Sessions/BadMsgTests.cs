@@ -222,4 +222,19 @@ public sealed class BadMsgTests(PostgresFixture pg)
         Assert.True(reply.None<BadMsgNotification>());
         Assert.Equal(1, TestApi.Executions[key]);
     }
+
+    [Fact]
+    public async Task A_first_frame_whose_messages_are_all_refused_creates_no_session()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient client = await SessionClient.CreateAsync(c);
+        string key = TestApi.NewKey();
+        long item = client.NextMsgId(), cid = client.NextMsgId();
+        // the API query is even: 35; the container itself is fine
+        Reply reply = await client.SendFrameAsync(client.BuildContainer(cid, 2, [new Item(TestApi.Call(TestApi.Count, key), true) { MsgId = item, SeqNo = 2 }]));
+        Assert.Equal(new BadMsgNotification(item, 2, 35), reply.BadMsg());
+        Assert.True(reply.None<NewSessionCreated>());
+        Assert.Null(await client.Grain.GetInfo());
+        Assert.Equal(0, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, client.AuthKeyId, client.SessionId));
+    }
 }

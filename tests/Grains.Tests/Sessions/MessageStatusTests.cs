@@ -288,4 +288,21 @@ public sealed class MessageStatusTests(PostgresFixture pg)
         byte[] badCopy = new MsgCopy(new ContainerMessage(bad + 4, 0, [.. new Ping(9).ToBytes()])).ToBytes();
         Assert.Equal(64, (await client.SendAsync(badCopy, false, bad, client.NextSeqNo(false))).BadMsg().ErrorCode);
     }
+
+    [Fact]
+    public async Task A_reconnecting_client_that_repeats_its_query_gets_each_unacknowledged_message_once()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient client = await SessionClient.CreateAsync(c);
+        Reply first = await client.SendAsync(new Ping(0));
+        long nsc = first.Messages.Single(m => m.Object is NewSessionCreated).MsgId;
+        long q = client.NextMsgId();
+        int seq = client.NextSeqNo(true);
+        long answer = Assert.Single((await client.SendAsync(Echo(), true, q, seq)).Messages).MsgId;
+
+        client.ConnectionId++;
+        Reply again = await client.SendAsync(Echo(), true, q, seq); // only a duplicate in this frame
+        Assert.Equal(new[] { nsc, answer }, again.Messages.Select(m => m.MsgId).ToArray());
+        Assert.All(again.Messages, m => Assert.True(m.InContainer));
+    }
 }

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
 using System.Numerics;
 using MtActors.Protocol.Handshake;
 
@@ -223,8 +225,9 @@ public sealed class ServerHandshakeTests
         FindShortKeyB(client);
         var set = client.SetClientDhParams();
         var retry = Reply(server.Handle(set));
-        Assert.Equal(TestClient.DhGenRetryId, client.ReadDhGen(retry));
+        Assert.Equal(TestClient.DhGenRetryId, BinaryPrimitives.ReadUInt32LittleEndian(retry));
         Assert.Equal(retry, Reply(server.Handle(set))); // exact repeat
+        client.RetryId = BinaryPrimitives.ReadInt64LittleEndian(SHA1.HashData(client.ComputeAuthKey()));
         var ready = SendClientDh(server, client);
         Assert.NotEqual(0, ready.Key.Key[0]);
         Assert.Equal(TestClient.DhGenOkId, client.ReadDhGen(server.AcceptKey()));
@@ -242,6 +245,38 @@ public sealed class ServerHandshakeTests
         Assert.Equal(256, ready.Key.Key.Length);
         Assert.Equal(client.ComputeAuthKey(), ready.Key.Key);
         Assert.Equal(TestClient.DhGenOkId, client.ReadDhGen(server.AcceptKey()));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Short_key_retry_is_hashed_with_the_stripped_key_and_either_retry_id_is_accepted(bool strippedRetryId)
+    {
+        // mtcute holds a key with a zero top byte as 255 bytes: it checks new_nonce_hash2 and sends retry_id with the
+        // aux hash of that stripped key. A client holding the 256-byte key sends the full key's aux hash.
+        var server = NewServer();
+        var client = NewClient(strippedRetryId ? 21 : 22);
+        ToServerDhParams(server, client);
+        FindShortKeyB(client);
+        var key = client.ComputeAuthKey();
+        Assert.Equal(0, key[0]);
+        var strippedSha = SHA1.HashData(key.SkipWhile(b => b == 0).ToArray());
+        var fullSha = SHA1.HashData(key);
+        Assert.NotEqual(strippedSha, fullSha);
+
+        var retry = Reply(server.Handle(client.SetClientDhParams()));
+        Assert.Equal(TestClient.DhGenRetryId, BinaryPrimitives.ReadUInt32LittleEndian(retry));
+        Assert.Equal(client.Nonce, retry.AsSpan(4, 16).ToArray());
+        var hash2 = retry.AsSpan(36, 16).ToArray();
+        byte[] Expected(byte[] sha) => SHA1.HashData(client.NewNonce.Concat(new byte[] { 2 }).Concat(sha.Take(8)).ToArray()).Skip(4).ToArray();
+        Assert.Equal(Expected(strippedSha), hash2);
+        Assert.NotEqual(Expected(fullSha), hash2);
+
+        client.RetryId = BinaryPrimitives.ReadInt64LittleEndian(strippedRetryId ? strippedSha : fullSha);
+        var ready = SendClientDh(server, client);
+        Assert.NotEqual(0, ready.Key.Key[0]);
+        Assert.Equal(TestClient.DhGenOkId, client.ReadDhGen(server.AcceptKey()));
+        Assert.Equal(HandshakePhase.Completed, server.Phase);
     }
 
     private static void FindShortKeyB(TestClient client)
