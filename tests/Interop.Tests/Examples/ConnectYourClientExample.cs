@@ -1,5 +1,4 @@
 using MtActors.Interop.Tests.Clients;
-using MtActors.Testing;
 
 namespace MtActors.Interop.Tests.Examples;
 

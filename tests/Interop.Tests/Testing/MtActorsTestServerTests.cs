@@ -7,10 +7,9 @@ using MtActors.Protocol.Client.Handshake;
 using MtActors.Protocol.Crypto;
 using MtActors.Protocol.Handshake;
 using MtActors.Silo.Rsa;
-using MtActors.Testing;
 using Npgsql;
 
-namespace MtActors.Interop.Tests.Testing;
+namespace MtActors.Interop.Tests.TestingLibrary;
 
 /// <summary>
 /// MtActors.Testing's server, driven by the project's C# MTProto client (src/Protocol.Client): what it exposes is what
