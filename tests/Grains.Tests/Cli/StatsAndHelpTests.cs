@@ -128,7 +128,7 @@ public sealed class StatsAndHelpTests(CliFixture fx)
     public async Task Help_lists_every_command_with_examples_and_exit_codes()
     {
         var r = (await Mtactors.RunAsync("--help")).Expect(0);
-        foreach (var command in new[] { "session, sessions", "authkey", "stats", "rsa-key", "Examples:", "Exit codes: 0 done" })
+        foreach (var command in new[] { "session, sessions", "authkey", "stats", "rsa-key", "bench", "Examples:", "Exit codes: 0 done" })
         {
             Assert.Contains(command, r.Out);
         }
