@@ -125,6 +125,7 @@ public static partial class Cli
         SessionCommands.Add(root, context);
         AuthKeyCommands.Add(root, context);
         StatsCommand.Add(root, context);
+        RsaKeyCommand.Add(root, context);
         AddBench(root, context);
 
         help.Action = new HelpWithExamples((SynchronousCommandLineAction)help.Action!, examples);

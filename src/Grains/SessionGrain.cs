@@ -29,6 +29,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private SessionCore _core = null!;
     private AuthKeySessionBinding? _binding;
     private bool _fenced;
+    private readonly List<long> _uncertainWrites = []; // tokens of writes that failed without a version conflict since the last success (any may have committed)
 
     public SessionGrain(
         [PersistentState(GrainServices.SessionStateName, GrainServices.SessionStorage)] IPersistentState<SessionState> state,
@@ -63,8 +64,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             if (_fenced || !_core.Exists) return;
             // Clean end: write the exact window and counters, releasing the reservations.
             SessionState final = _core.Snapshot(final: true);
-            _state.State = final;
-            await GrainMetrics.TimeWriteAsync(() => _state.WriteStateAsync(cancellationToken));
+            await WriteAsync(final, cancellationToken);
             _core.Persisted(final);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -371,9 +371,48 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private async Task WriteOnceAsync()
     {
         SessionState snapshot = _core.Snapshot(final: false);
-        _state.State = snapshot;
-        await GrainMetrics.TimeWriteAsync(() => _state.WriteStateAsync());
+        await WriteAsync(snapshot, CancellationToken.None);
         _core.Persisted(snapshot);
+    }
+
+    /// <summary>
+    /// Writes a snapshot under a fresh <see cref="SessionState.WriteToken"/>. A write that failed without a version
+    /// conflict (the database went away) may still have committed; if a later write then meets a version conflict,
+    /// the row is read back: carrying one of those writes' tokens, it is still this activation's row (nobody wrote
+    /// since), so the write is retried on the version just read. Otherwise the conflict stands (another activation wrote).
+    /// </summary>
+    private async Task WriteAsync(SessionState snapshot, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            snapshot.WriteToken = Random.Shared.NextInt64(1, long.MaxValue);
+            _state.State = snapshot;
+            InconsistentStateException conflict;
+            try
+            {
+                await GrainMetrics.TimeWriteAsync(() => _state.WriteStateAsync(cancellationToken));
+                _uncertainWrites.Clear();
+                return;
+            }
+            catch (InconsistentStateException ex) when (_uncertainWrites.Count > 0 && attempt == 0)
+            {
+                conflict = ex;
+            }
+            catch (Exception ex) when (ex is not InconsistentStateException)
+            {
+                if (_uncertainWrites.Count < 64) _uncertainWrites.Add(snapshot.WriteToken);
+                throw;
+            }
+
+            await _state.ReadStateAsync(cancellationToken);
+            if (!_state.RecordExists || !_uncertainWrites.Contains(_state.State.WriteToken))
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(conflict);
+            }
+
+            LogUncertainWriteCommitted(_authKeyId, _sessionId);
+            _uncertainWrites.Clear();
+        }
     }
 
     private void OnWriteFailed(Exception ex)
@@ -428,6 +467,9 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {AuthKeyId} {SessionId}: final state write failed; reservations keep replay protection")]
     private partial void LogFinalWriteFailed(Exception ex, long authKeyId, long sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {AuthKeyId} {SessionId}: a state write reported as failed had committed (database outage); the row is still this activation's")]
+    private partial void LogUncertainWriteCommitted(long authKeyId, long sessionId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {AuthKeyId} {SessionId}: another activation owns this session (ETag conflict); deactivating")]
     private partial void LogFenced(Exception ex, long authKeyId, long sessionId);

@@ -48,6 +48,11 @@ public sealed class SessionState
     [Id(16)] public UnackedMessage[] Unacked { get; init; } = [];
     /// <summary>Answered queries still in the msg_id window (duplicates, rpc_drop_answer, msgs_state_req). Final write only.</summary>
     [Id(17)] public AnsweredQuery[] Answers { get; init; } = [];
+    /// <summary>
+    /// Random per write (set by the grain just before the write): tells an activation whether a write whose outcome
+    /// it could not see (the database went away mid-commit) is the row's last one.
+    /// </summary>
+    [Id(18)] public long WriteToken { get; set; }
 }
 
 /// <summary>initConnection's fields, as the session keeps them (small; written with the session).</summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MtActors.Silo.Gateway;
 using MtActors.Silo.Http;
 using MtActors.Silo.Observability;
 using MtActors.Silo.Options;
@@ -74,6 +75,22 @@ public static partial class SiloHost
             silo.ConfigureEndpoints(options.AdvertisedAddress, options.EffectiveSiloPort, options.EffectiveGatewayPort,
                 options.ListenOnAnyHostAddress);
             silo.UseMtActorsPostgres(database.ConnectionString);
+            silo.AddMtProtoGateway(builder.Configuration, options);
+            // Failure detection timing (Orleans ClusterMembershipOptions names, e.g. MtActors:Membership:ProbeTimeout).
+            silo.Services.Configure<ClusterMembershipOptions>(
+                builder.Configuration.GetSection(MtActorsOptions.MembershipSectionName));
+            if (options.GrainDirectory == GrainDirectoryKind.Strong)
+            {
+                // One session, one activation among live silos (docs/scale-out.md); ETag fencing covers the rest,
+                // so the directory's safety lease after a crash (30 s of unavailability) is off unless configured.
+#pragma warning disable ORLEANSEXP003 // experimental in Orleans 10.4; chosen on purpose, see docs/scale-out.md
+                silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
+                silo.Services.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = TimeSpan.Zero);
+            }
+
+            silo.Services.Configure<GrainDirectoryOptions>(
+                builder.Configuration.GetSection(MtActorsOptions.DirectorySectionName));
         });
 
         builder.WebHost.ConfigureKestrel(k =>

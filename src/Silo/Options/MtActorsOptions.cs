@@ -1,4 +1,5 @@
 using System.Net;
+using MtActors.Silo.Gateway;
 
 namespace MtActors.Silo.Options;
 
@@ -55,10 +56,30 @@ public sealed class MtActorsOptions
     /// <summary>Seconds the silo may take to shut down gracefully (deactivate grains, write state).</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Configuration section bound to Orleans' <c>ClusterMembershipOptions</c> (same property names: ProbeTimeout,
+    /// NumMissedProbesLimit, TableRefreshTimeout, DeathVoteExpirationTimeout, IAmAliveTablePublishTimeout, ...).
+    /// Orleans' defaults when absent; lower values declare a killed silo dead sooner (docs/scale-out.md).
+    /// </summary>
+    public const string MembershipSectionName = SectionName + ":Membership";
+
+    /// <summary>
+    /// Configuration section bound to Orleans' <c>GrainDirectoryOptions</c> (e.g. <c>RangeLeaseDuration</c>: how long the
+    /// strong directory refuses to re-activate a crashed silo's grains; MtActors turns it off, see docs/scale-out.md).
+    /// </summary>
+    public const string DirectorySectionName = SectionName + ":Directory";
+
+    /// <summary>
+    /// Which grain directory the silo uses (all silos of a cluster must agree): <see cref="GrainDirectoryKind.Strong"/>
+    /// (default) or <see cref="GrainDirectoryKind.Eventual"/>. See docs/scale-out.md.
+    /// </summary>
+    public GrainDirectoryKind GrainDirectory { get; set; } = GrainDirectoryKind.Strong;
+
     /// <summary>The HTTP endpoint (health, metrics, admin API).</summary>
     public HttpEndpointOptions Http { get; set; } = new();
 
-    // The MTProto TCP endpoint's settings join here with the gateway (same instance-offset rule).
+    /// <summary>The MTProto TCP endpoint (<c>MtActors:MtProto</c>; its port gets the instance offset too).</summary>
+    public MtProtoGatewayOptions MtProto { get; set; } = new();
 
     /// <summary>Port offset of this instance.</summary>
     public int PortOffset => Instance - 1;
@@ -71,6 +92,9 @@ public sealed class MtActorsOptions
 
     /// <summary>Effective HTTP port (0 stays 0: any free port).</summary>
     public int EffectiveHttpPort => Http.Port == 0 ? 0 : Http.Port + PortOffset;
+
+    /// <summary>Effective MTProto port (0 stays 0: any free port).</summary>
+    public int EffectiveMtProtoPort => MtProto.Port == 0 ? 0 : MtProto.Port + PortOffset;
 
     /// <summary>The data directory with the default applied, as an absolute path.</summary>
     public string ResolvedDataDirectory => DataDirectories.Resolve(DataDirectory);
@@ -87,4 +111,17 @@ public sealed class HttpEndpointOptions
 
     /// <summary>Port (before the instance offset); 0 picks a free port.</summary>
     public int Port { get; set; } = 5080;
+}
+
+/// <summary>The grain directory choice (<c>MtActors:GrainDirectory</c>).</summary>
+public enum GrainDirectoryKind
+{
+    /// <summary>
+    /// Orleans' strongly consistent in-cluster directory (<c>AddDistributedGrainDirectory</c>): among live silos a grain
+    /// has at most one activation, also while silos join or die, and activations survive another silo's death.
+    /// </summary>
+    Strong = 0,
+
+    /// <summary>Orleans' classic default directory: eventually consistent, short-lived duplicates possible.</summary>
+    Eventual = 1,
 }

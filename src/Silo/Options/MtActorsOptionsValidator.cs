@@ -34,6 +34,14 @@ public sealed class MtActorsOptionsValidator : IValidateOptions<MtActorsOptions>
             {
                 errors.Add($"{s}:SiloPort and {s}:GatewayPort must differ (both {o.EffectiveSiloPort}).");
             }
+
+            o.MtProto.Check($"{s}:MtProto", errors, o.PortOffset);
+            if (o.MtProto.Enabled && o.EffectiveMtProtoPort != 0 &&
+                (o.EffectiveMtProtoPort == o.EffectiveSiloPort || o.EffectiveMtProtoPort == o.EffectiveGatewayPort ||
+                 o.EffectiveMtProtoPort == o.EffectiveHttpPort))
+            {
+                errors.Add($"{s}:MtProto:Port {o.EffectiveMtProtoPort} is already the silo, gateway or HTTP port.");
+            }
         }
 
         if (!IPAddress.TryParse(o.AdvertisedIP, out var advertised) || advertised.Equals(IPAddress.Any) ||
@@ -50,6 +58,11 @@ public sealed class MtActorsOptionsValidator : IValidateOptions<MtActorsOptions>
         if (o.EmbeddedPostgresPort is < 0 or > 65535)
         {
             errors.Add($"{s}:EmbeddedPostgresPort must be 0..65535 (got {o.EmbeddedPostgresPort}).");
+        }
+
+        if (!Enum.IsDefined(o.GrainDirectory))
+        {
+            errors.Add($"{s}:GrainDirectory must be Strong or Eventual (got {o.GrainDirectory}).");
         }
 
         if (o.ShutdownTimeoutSeconds is < 1 or > 3600)

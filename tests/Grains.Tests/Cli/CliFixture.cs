@@ -46,6 +46,7 @@ public sealed class CliFixture : IAsyncLifetime
             $"--MtActors:SiloPort={LocalPostgres.FreeLoopbackPort()}",
             $"--MtActors:GatewayPort={LocalPostgres.FreeLoopbackPort()}",
             "--MtActors:Http:Port=0",
+            "--MtActors:MtProto:Port=0",
             "--MtActors:MigrateOnStart=false",
             "--MtActors:ShutdownTimeoutSeconds=10",
             "--Logging:LogLevel:Default=Warning",

@@ -115,6 +115,7 @@ public sealed class EmbeddedSiloTests
                      $"--MtActors:DataDirectory={dataDirectory}",
                      $"--MtActors:SiloPort={Silo.Postgres.LocalPostgres.FreeLoopbackPort()}",
                      $"--MtActors:GatewayPort={Silo.Postgres.LocalPostgres.FreeLoopbackPort()}",
+                     "--MtActors:MtProto:Port=0",
                      "--MtActors:Http:Port=0",
                  })
         {

@@ -35,6 +35,7 @@ internal sealed class SiloUnderTest : IAsyncDisposable
             $"--MtActors:ServiceId={clusterId}",
             $"--MtActors:SiloPort={LocalPostgres.FreeLoopbackPort()}",
             $"--MtActors:GatewayPort={LocalPostgres.FreeLoopbackPort()}",
+            "--MtActors:MtProto:Port=0",
             "--MtActors:Http:Port=0",
             "--MtActors:ShutdownTimeoutSeconds=20",
             "--Logging:LogLevel:Default=Warning",

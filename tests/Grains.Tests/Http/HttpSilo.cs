@@ -57,6 +57,7 @@ public sealed class HttpSilo : IAsyncDisposable
             $"--MtActors:DataDirectory={dataDirectory}",
             $"--MtActors:SiloPort={LocalPostgres.FreeLoopbackPort()}",
             $"--MtActors:GatewayPort={LocalPostgres.FreeLoopbackPort()}",
+            "--MtActors:MtProto:Port=0",
             "--MtActors:Http:Port=0",
             "--MtActors:MigrateOnStart=false",
             "--MtActors:ShutdownTimeoutSeconds=10",

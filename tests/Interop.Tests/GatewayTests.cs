@@ -1,0 +1,295 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using MtActors.Grains;
+using MtActors.Interop.Tests.CSharpClient;
+using MtActors.Interop.Tests.Infrastructure;
+using MtActors.Protocol.Handshake;
+using MtActors.Protocol.Schema;
+using MtActors.Protocol.Tests.Handshake;
+using MtActors.Protocol.Transport;
+
+namespace MtActors.Interop.Tests;
+
+/// <summary>A server with small limits and short timeouts, so that every reaction of the gateway can be seen quickly.</summary>
+public sealed class TightServerFixture : IAsyncLifetime
+{
+    public const int MaxConnections = 3;
+    public const int HandshakeTimeoutSeconds = 2;
+    public const int IdleTimeoutSeconds = 4;
+    public const int MaxFrameSize = 4096;
+
+    public MtActorsTestServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await MtActorsTestServer.StartAsync(o =>
+    {
+        o.MaxConnections = MaxConnections;
+        o.MaxHandshakesInFlight = 1;
+        o.HandshakeTimeoutSeconds = HandshakeTimeoutSeconds;
+        o.IdleTimeoutSeconds = IdleTimeoutSeconds;
+        o.MaxFrameSize = MaxFrameSize;
+    });
+
+    public async Task DisposeAsync()
+    {
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class TightServerCollection : ICollectionFixture<TightServerFixture>
+{
+    public const string Name = "mtactors-tight-server";
+}
+
+/// <summary>
+/// What the gateway does with limits, timeouts, malformed input and unknown keys, seen from a client socket
+/// (the C# test client; no Node.js needed).
+/// </summary>
+[Collection(TightServerCollection.Name)]
+public sealed class GatewayTests(TightServerFixture fixture)
+{
+    /// <summary>Slack for timers on a loaded machine.</summary>
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(3);
+
+    private MtActorsTestServer Server => fixture.Server;
+
+    [Fact]
+    public async Task Server_answers_dh_gen_retry_for_a_key_clients_would_keep_as_255_bytes()
+    {
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        var key = await client.CreateKeyAsync(Server.PublicKeyPem, shortKeyFirst: true);
+        Assert.Equal(1, client.DhGenRetries);
+        Assert.NotEqual(0, key.Key[0]);
+        Assert.NotNull(await Server.Grains.GetAuthKeyGrain(key.Id).Get());
+        await WaitUntilAsync(() => Server.Gateway.HandshakesInFlight == 0);
+    }
+
+    [Fact]
+    public async Task An_exact_repeat_gets_the_stored_answer_and_garbage_gets_404()
+    {
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Abridged);
+        var hs = new TestClient(Server.PublicKeyPem, 42);
+        var first = await client.PlainRoundTripAsync(hs.ReqPq());
+        var second = await client.PlainRoundTripAsync(hs.ReqPq());
+        Assert.Equal(first, second);
+        Assert.Equal(HandshakeIds.ResPq, BinaryPrimitives.ReadUInt32LittleEndian(first));
+
+        var error = await Assert.ThrowsAsync<TransportErrorException>(() => client.PlainRoundTripAsync([1, 2, 3, 4, 5, 6, 7, 8]));
+        Assert.Equal(-404, error.Code);
+        Assert.True(await client.WaitClosedAsync(Slack), "the connection stays open after -404");
+        await WaitUntilAsync(() => Server.Gateway.HandshakesInFlight == 0);
+    }
+
+    [Fact]
+    public async Task A_key_exchange_past_the_in_flight_limit_gets_429()
+    {
+        await using var first = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        var hs = new TestClient(Server.PublicKeyPem, 1);
+        hs.ReadResPq(await first.PlainRoundTripAsync(hs.ReqPq())); // one key exchange in progress (the limit is 1)
+        Assert.Equal(1, Server.Gateway.HandshakesInFlight);
+
+        await using var second = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        var error = await Assert.ThrowsAsync<TransportErrorException>(
+            () => second.PlainRoundTripAsync(new TestClient(Server.PublicKeyPem, 2).ReqPq()));
+        Assert.Equal(-429, error.Code);
+        Assert.True(await second.WaitClosedAsync(Slack));
+
+        await first.DisposeAsync();
+        await WaitUntilAsync(() => Server.Gateway.HandshakesInFlight == 0);
+        await using var third = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        await third.CreateKeyAsync(Server.PublicKeyPem);
+    }
+
+    [Fact]
+    public async Task A_connection_past_the_limit_gets_429()
+    {
+        await WaitUntilAsync(() => Server.Gateway.OpenConnections == 0);
+        var key = await Server.CreatePreSharedKeyAsync();
+        var open = new List<MtProtoTestClient>();
+        try
+        {
+            for (var i = 0; i < TightServerFixture.MaxConnections; i++)
+            {
+                var c = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+                open.Add(c);
+                c.UseKey(key);
+                await c.PingAsync(i + 1);
+            }
+
+            await using var extra = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.PaddedIntermediate);
+            extra.UseKey(key);
+            await extra.SendAsync(new Ping(99).ToBytes());
+            var error = await Assert.ThrowsAsync<TransportErrorException>(() => extra.ReceiveAsync());
+            Assert.Equal(-429, error.Code);
+            Assert.True(await extra.WaitClosedAsync(Slack));
+        }
+        finally
+        {
+            foreach (var c in open)
+            {
+                await c.DisposeAsync();
+            }
+        }
+
+        await WaitUntilAsync(() => Server.Gateway.OpenConnections == 0);
+        await using var after = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        after.UseKey(key);
+        await after.PingAsync(100);
+    }
+
+    [Fact]
+    public async Task An_unknown_auth_key_gets_404_and_the_connection_closes()
+    {
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Full);
+        var key = new byte[256];
+        Random.Shared.NextBytes(key);
+        key[0] = 1;
+        client.UseKey(key); // never registered
+        await client.SendAsync(new Ping(1).ToBytes());
+        var error = await Assert.ThrowsAsync<TransportErrorException>(() => client.ReceiveAsync());
+        Assert.Equal(-404, error.Code);
+        Assert.True(await client.WaitClosedAsync(Slack));
+    }
+
+    [Fact]
+    public async Task A_frame_that_does_not_decrypt_is_dropped_and_the_connection_goes_on()
+    {
+        var key = await Server.CreatePreSharedKeyAsync();
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        client.UseKey(key);
+        await client.PingAsync(1);
+        var body = new Ping(2).ToBytes();
+        var frame = new byte[Protocol.Crypto.MessageCipher.GetEncryptedLength(body.Length)];
+        Protocol.Crypto.MessageCipher.Encrypt(new Protocol.Crypto.AuthKey(key), Protocol.Crypto.MessageSender.Client,
+            new Protocol.Crypto.MessageHeader(client.Salt, client.SessionId, Protocol.Messages.MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L, 1),
+            body, frame);
+        frame[40] ^= 0x55; // corrupt the ciphertext: msg_key no longer matches
+        var framed = new byte[4 + frame.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(framed, frame.Length);
+        frame.CopyTo(framed, 4);
+        await client.SendRawAsync(framed);
+        var (pong, _) = await client.PingAsync(3);
+        Assert.Equal(3, pong.PingId);
+    }
+
+    [Fact]
+    public async Task Quick_ack_requests_are_answered_with_the_message_token()
+    {
+        var key = await Server.CreatePreSharedKeyAsync();
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Abridged);
+        client.UseKey(key);
+        await client.PingAsync(1);
+        await client.SendAsync(new Ping(2).ToBytes(), quickAck: true);
+        var expected = client.LastQuickAckToken;
+        await client.ReceiveUntilAsync(o => o is Pong { PingId: 2 });
+        Assert.Contains(expected, client.QuickAcks);
+    }
+
+    [Fact]
+    public async Task A_frame_larger_than_the_limit_closes_the_connection()
+    {
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, 0xEEEEEEEE);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), TightServerFixture.MaxFrameSize + 4);
+        await client.SendRawAsync(bytes);
+        Assert.True(await client.WaitClosedAsync(Slack), "an oversized frame header did not close the connection");
+    }
+
+    [Fact]
+    public async Task Http_and_garbage_close_the_connection_and_the_silo_keeps_serving()
+    {
+        await using (var http = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate))
+        {
+            await http.SendRawAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+            Assert.True(await http.WaitClosedAsync(Slack));
+        }
+
+        await using (var garbage = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate))
+        {
+            var junk = new byte[64];
+            Random.Shared.NextBytes(junk);
+            junk[0] = 0x01; // not a transport tag: read as an obfuscated init whose tag is wrong
+            junk[4] = 0x01;
+            await garbage.SendRawAsync(junk);
+            Assert.True(await garbage.WaitClosedAsync(Slack));
+        }
+
+        var key = await Server.CreatePreSharedKeyAsync();
+        await using var good = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate, obfuscated: true);
+        good.UseKey(key);
+        await good.PingAsync(1);
+    }
+
+    [Fact]
+    public async Task A_silent_connection_is_closed_after_the_first_frame_timeout()
+    {
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        var watch = Stopwatch.StartNew();
+        Assert.True(await client.WaitClosedAsync(TimeSpan.FromSeconds(TightServerFixture.HandshakeTimeoutSeconds) + Slack));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(TightServerFixture.HandshakeTimeoutSeconds - 0.5),
+            TimeSpan.FromSeconds(TightServerFixture.HandshakeTimeoutSeconds) + Slack);
+    }
+
+    [Fact]
+    public async Task A_stalled_key_exchange_is_closed_after_the_handshake_timeout()
+    {
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        var hs = new TestClient(Server.PublicKeyPem, 3);
+        var watch = Stopwatch.StartNew(); // the timeout runs from req_pq (resPQ may take a while on a cold server)
+        hs.ReadResPq(await client.PlainRoundTripAsync(hs.ReqPq()));
+        Assert.True(await client.WaitClosedAsync(TimeSpan.FromSeconds(TightServerFixture.HandshakeTimeoutSeconds) + Slack));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(TightServerFixture.HandshakeTimeoutSeconds - 0.5),
+            TimeSpan.FromSeconds(TightServerFixture.HandshakeTimeoutSeconds) + Slack);
+        await WaitUntilAsync(() => Server.Gateway.HandshakesInFlight == 0);
+    }
+
+    [Fact]
+    public async Task An_idle_connection_is_closed_after_the_idle_timeout()
+    {
+        var key = await Server.CreatePreSharedKeyAsync();
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        client.UseKey(key);
+        await client.PingAsync(1);
+        var watch = Stopwatch.StartNew();
+        Assert.True(await client.WaitClosedAsync(TimeSpan.FromSeconds(TightServerFixture.IdleTimeoutSeconds) + Slack));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(TightServerFixture.IdleTimeoutSeconds - 1),
+            TimeSpan.FromSeconds(TightServerFixture.IdleTimeoutSeconds) + Slack);
+    }
+
+    [Fact]
+    public async Task Ping_delay_disconnect_closes_the_connection_after_the_delay_unless_renewed()
+    {
+        var key = await Server.CreatePreSharedKeyAsync();
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        client.UseKey(key);
+        await client.PingAsync(1);
+
+        // Renewed after 1 s: the first 2 s delay must not close it; the renewal's does.
+        await client.SendAsync(new PingDelayDisconnect(2, 2).ToBytes());
+        await client.ReceiveUntilAsync(o => o is Pong { PingId: 2 });
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await client.SendAsync(new PingDelayDisconnect(3, 2).ToBytes());
+        var watch = Stopwatch.StartNew();
+        await client.ReceiveUntilAsync(o => o is Pong { PingId: 3 });
+        Assert.True(await client.WaitClosedAsync(TimeSpan.FromSeconds(2) + Slack), "ping_delay_disconnect did not close");
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(2) + Slack);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new TimeoutException("condition not reached in 10 s");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}
