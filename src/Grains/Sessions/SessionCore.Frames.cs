@@ -107,7 +107,11 @@ public sealed partial class SessionCore
             int before = plan.Messages.Count + plan.CallList.Count;
             if (unwrapped[i].Ok) Dispatch(plan, m, unwrapped[i].Query, binding, sessionId, authKeyId, now);
             else if (SeqNoRules.IsContentRelated(m.SeqNo)) AddRpcResult(plan, m.MsgId, RpcErrors.InputFetchError); // an unreadable query
-            if (SeqNoRules.IsContentRelated(m.SeqNo) && plan.Messages.Count + plan.CallList.Count == before) plan.AckIds.Add(m.MsgId);
+            if (SeqNoRules.IsContentRelated(m.SeqNo) && plan.Messages.Count + plan.CallList.Count == before
+                && !(unwrapped[i].Ok && unwrapped[i].Query.ConstructorId == ConstructorIds.MsgsAck))
+            {
+                plan.AckIds.Add(m.MsgId); // nothing else acknowledges it (an acknowledgement itself is never acknowledged)
+            }
         }
 
         if (accepted.Count == 0)
