@@ -69,7 +69,7 @@ public static partial class Cli
             },
             new Option<string?>("--data-dir")
             {
-                Description = "The local silo's data directory, with cluster.json " +
+                Description = "The local silo's data directory, with cluster.json and the RSA public key " +
                               "(default: $MTACTORS_DATA_DIR, else as the silo's)",
                 HelpName = "path",
                 Recursive = true,
@@ -118,6 +118,7 @@ public static partial class Cli
                 "mtactors sessions list --page-size 20            # the first 20 sessions of the cluster",
                 "mtactors session show 0x1122334455667788 42      # one session's state",
                 "mtactors authkey show 0x1122334455667788         # kind, creation, expiry, number of sessions",
+                "mtactors rsa-key > server.pem                    # the public key MTProto clients must pin",
                 "mtactors --connection \"Host=db;Database=mtactors;Username=mtactors\" stats --json",
             ],
         };

@@ -20,13 +20,17 @@ public sealed class TightServerFixture : IAsyncLifetime
 
     public MtActorsTestServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await MtActorsTestServer.StartAsync(o =>
+    public async Task InitializeAsync() => Server = await MtActorsTestServer.StartAsync(s =>
     {
-        o.MaxConnections = MaxConnections;
-        o.MaxHandshakesInFlight = 1;
-        o.HandshakeTimeoutSeconds = HandshakeTimeoutSeconds;
-        o.IdleTimeoutSeconds = IdleTimeoutSeconds;
-        o.MaxFrameSize = MaxFrameSize;
+        s.Storage = MtActorsStorage.PostgreSql;
+        s.ConfigureGateway = o =>
+        {
+            o.MaxConnections = MaxConnections;
+            o.MaxHandshakesInFlight = 1;
+            o.HandshakeTimeoutSeconds = HandshakeTimeoutSeconds;
+            o.IdleTimeoutSeconds = IdleTimeoutSeconds;
+            o.MaxFrameSize = MaxFrameSize;
+        };
     });
 
     public async Task DisposeAsync()

@@ -299,7 +299,7 @@ public static partial class Cli
 
     private static Option<int> IntOption(string name, string description, int defaultValue, int min, int max)
     {
-        var option = new Option<int>(name) { Description = $"{description} (default {defaultValue})", DefaultValueFactory = _ => defaultValue, HelpName = "n" };
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue, HelpName = "n" };
         option.Validators.Add(r =>
         {
             int v = r.GetValueOrDefault<int>();

@@ -68,6 +68,7 @@ public sealed class LatencyHistogram
     {
         long total = Count;
         if (total == 0) return 0;
+        if (percentile >= 100) return Max;
         long rank = Math.Max(1, (long)Math.Ceiling(total * percentile / 100.0));
         long seen = 0;
         for (int i = 0; i < _counts.Length; i++)

@@ -190,7 +190,7 @@ internal static class SessionCommands
             {
                 if (inv.Json)
                 {
-                    await inv.Out.WriteAsync((count > 0 ? "," : "") + Json(row).ToJsonString(JsonText.Options));
+                    await inv.Out.WriteAsync((count > 0 ? "," : "") + JsonLine(row));
                 }
                 else
                 {
@@ -226,6 +226,10 @@ internal static class SessionCommands
 
     private static string Text(SessionRow row) =>
         $"{Ids.Hex(row.AuthKeyId)}  {Ids.Hex(row.SessionId)}  {JsonText.Time(row.LastWriteAt.ToUniversalTime())}";
+
+    /// <summary>The same object as <see cref="Json"/>, written directly (the --all path writes millions).</summary>
+    private static string JsonLine(SessionRow row) => string.Create(CultureInfo.InvariantCulture,
+        $"{{\"auth_key_id\":{row.AuthKeyId},\"session_id\":{row.SessionId},\"last_write_at\":\"{JsonText.Time(row.LastWriteAt.ToUniversalTime())}\"}}");
 
     private static JsonObject Json(SessionRow row) => new()
     {

@@ -64,6 +64,31 @@ internal sealed class SiloCluster : IAsyncDisposable
         ClusterId = "c" + Guid.NewGuid().ToString("N")[..12];
     }
 
+    /// <summary>The RSA key every silo's MTProto gateway uses (one per cluster, so any silo completes a key exchange).</summary>
+    public MtActors.Protocol.Handshake.RsaServerKey RsaKey { get; } = MtActors.Protocol.Handshake.RsaServerKey.Generate();
+
+    /// <summary>The public half as MTProto clients pin it.</summary>
+    public MtActors.Protocol.Client.Handshake.RsaPublicKey RsaPublicKey =>
+        MtActors.Protocol.Client.Handshake.RsaPublicKey.FromPem(RsaKey.ExportPublicKeyPem());
+
+    private string RsaKeyFile
+    {
+        get
+        {
+            var path = Path.Combine(Root, "rsa-key.pem");
+            if (!File.Exists(path))
+            {
+                File.WriteAllText(path, RsaKey.ExportPrivateKeyPem());
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+            }
+
+            return path;
+        }
+    }
+
     /// <summary>Temp directory of this run: silo logs and data directories.</summary>
     public string Root { get; }
 
@@ -150,6 +175,7 @@ internal sealed class SiloCluster : IAsyncDisposable
             $"--MtActors:GatewayPort={_base.Gateway}",
             $"--MtActors:Http:Port={_base.Http}",
             $"--MtActors:MtProto:Port={_base.MtProto}",
+            $"--MtActors:MtProto:RsaKeyFiles:0={RsaKeyFile}",
             $"--MtActors:DataDirectory={dataDirectory}",
             "--MtActors:MigrateOnStart=false",
             "--MtActors:ShutdownTimeoutSeconds=10",
@@ -355,7 +381,8 @@ internal sealed class SiloCluster : IAsyncDisposable
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
-            var start = Random.Shared.Next(20_000, 60_000 - 4 * 10) / 10 * 10;
+            // Below Linux's ephemeral range (32768..60999): outgoing connections cannot take these ports meanwhile.
+            var start = Random.Shared.Next(20_000, 32_700 - 4 * 10) / 10 * 10;
             if (AllFree(start, 4 * 10))
             {
                 return (start, start + 10, start + 20, start + 30);

@@ -156,12 +156,16 @@ internal static class Mtactors
     public static Task<Result> RunAsync(params string[] args) => RunAsync(false, args);
 
     /// <summary>Runs with <paramref name="terminal"/>: standard error treated as a terminal (progress lines).</summary>
-    public static async Task<Result> RunAsync(bool terminal, params string[] args)
+    public static Task<Result> RunAsync(bool terminal, params string[] args) => RunAsync(terminal, CancellationToken.None, args);
+
+    /// <summary>Runs until done or <paramref name="cancel"/> fires (as Ctrl-C does); bounded at 120 s anyway.</summary>
+    public static async Task<Result> RunAsync(bool terminal, CancellationToken cancel, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         var watch = Stopwatch.StartNew();
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        bound.CancelAfter(TimeSpan.FromSeconds(120));
         var code = await global::MtActors.Client.Cli.RunAsync(args, output, error, _ => null, bound.Token, terminal);
         return new Result(code, output.ToString(), error.ToString(), watch.Elapsed);
     }

@@ -193,6 +193,25 @@ public sealed class SessionCommandTests(CliFixture fx)
         Assert.True(r.Elapsed < TimeSpan.FromSeconds(20), $"took {r.Elapsed}");
     }
 
+    [Fact]
+    public async Task Ctrl_c_during_a_blocked_query_exits_130_at_once()
+    {
+        var db = await fx.CreateMigratedDatabaseAsync("interrupted");
+        await using var connection = new Npgsql.NpgsqlConnection(db);
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE grain_state IN ACCESS EXCLUSIVE MODE", connection, tx))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        using var ctrlC = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var r = await Mtactors.RunAsync(false, ctrlC.Token, "sessions", "list", "--connection", db, "--timeout", "60");
+        Assert.Equal(ExitCodes.Interrupted, r.ExitCode);
+        Assert.Equal("error: interrupted", r.Err.TrimEnd());
+        Assert.True(r.Elapsed < TimeSpan.FromSeconds(15), $"took {r.Elapsed}");
+    }
+
     [Theory]
     [InlineData("sessions", "list", "--page", "0")]
     [InlineData("sessions", "list", "--page-size", "0")]

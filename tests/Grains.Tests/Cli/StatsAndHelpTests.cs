@@ -128,7 +128,7 @@ public sealed class StatsAndHelpTests(CliFixture fx)
     public async Task Help_lists_every_command_with_examples_and_exit_codes()
     {
         var r = (await Mtactors.RunAsync("--help")).Expect(0);
-        foreach (var command in new[] { "session, sessions", "authkey", "stats", "Examples:", "Exit codes: 0 done" })
+        foreach (var command in new[] { "session, sessions", "authkey", "stats", "rsa-key", "bench", "Examples:", "Exit codes: 0 done" })
         {
             Assert.Contains(command, r.Out);
         }
@@ -147,6 +147,36 @@ public sealed class StatsAndHelpTests(CliFixture fx)
             Assert.Contains("Examples:\n  mtactors ", help.Out.ReplaceLineEndings("\n"));
             Assert.Contains("Exit codes: 0 done, 1 failure, 2 bad usage, 3 cluster or database unreachable, 4 not found, 5 timeout", help.Out);
             Assert.Contains("--json", help.Out);
+        }
+    }
+
+    [Fact]
+    public async Task Rsa_key_prints_the_silos_public_key_and_fingerprint()
+    {
+        var text = (await Mtactors.RunAsync(Local("rsa-key"))).Expect(0);
+        Assert.StartsWith("-----BEGIN RSA PUBLIC KEY-----", text.Out);
+        Assert.EndsWith("-----END RSA PUBLIC KEY-----", text.Out.TrimEnd());
+        var fingerprint = Protocol.Handshake.RsaServerKey.ComputeFingerprint(text.Out);
+        Assert.Contains($"fingerprint 0x{(ulong)fingerprint:x16}", text.Err);
+
+        var json = (await Mtactors.RunAsync(Local("rsa-key", "--json"))).Expect(0);
+        using var doc = JsonDocument.Parse(json.Out);
+        Assert.Equal("rsa_keys", doc.RootElement.GetProperty("_").GetString());
+        var key = Assert.Single(doc.RootElement.GetProperty("keys").EnumerateArray());
+        Assert.Equal($"0x{(ulong)fingerprint:x16}", key.GetProperty("fingerprint").GetString());
+        Assert.Equal(text.Out.Trim(), key.GetProperty("pem").GetString()!.Trim());
+
+        var empty = Directory.CreateTempSubdirectory("mtactors-nokey-");
+        try
+        {
+            var missing = await Mtactors.RunAsync("rsa-key", "--data-dir", empty.FullName);
+            Assert.Equal(ExitCodes.NotFound, missing.ExitCode);
+            Assert.Equal("", missing.Out);
+            Assert.Single(missing.Err.TrimEnd().Split('\n'));
+        }
+        finally
+        {
+            empty.Delete(recursive: true);
         }
     }
 

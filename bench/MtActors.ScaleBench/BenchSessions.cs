@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+using MtActors.Grains;
+using MtActors.Protocol.Crypto;
+using MtActors.Protocol.Messages;
+using MtActors.Protocol.Schema;
+
+namespace MtActors.ScaleBench;
+
+/// <summary>Sessions driven the way the gateway drives them: one decrypted ping frame through ProcessFrame creates one.</summary>
+internal static class BenchSessions
+{
+    private static long s_connection = Random.Shared.NextInt64();
+
+    public static async Task<(long AuthKeyId, long Salt)> RegisterKeyAsync(IGrainFactory grains)
+    {
+        var key = RandomNumberGenerator.GetBytes(AuthKey.Length);
+        var id = AuthKey.ComputeId(key);
+        var salt = Random.Shared.NextInt64(1, long.MaxValue);
+        var result = await grains.GetAuthKeyGrain(id).Register(new AuthKeyRegistration(key, AuthKeyKind.Permanent, null, salt));
+        return result == AuthKeyRegisterResult.Registered ? (id, salt) : throw new InvalidOperationException("key: " + result);
+    }
+
+    /// <summary>Creates session <paramref name="sessionId"/> with its first message (a ping): durable when this returns.</summary>
+    public static async Task CreateAsync(IGrainFactory grains, long authKeyId, long salt, long sessionId)
+    {
+        var msgId = MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L;
+        var frame = new IncomingFrame(salt, msgId, 1, new Ping(sessionId).ToBytes(), Interlocked.Increment(ref s_connection));
+        var result = await grains.GetSessionGrain(authKeyId, sessionId).ProcessFrame(frame);
+        if (result.Disposition != FrameDisposition.Continue || result.Messages.IsDefaultOrEmpty)
+        {
+            throw new InvalidOperationException("session not created: " + result.Disposition);
+        }
+    }
+
+    public static long NewSessionId() => BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+}

@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using System.Globalization;
+using MtActors.Grains;
+using MtActors.ScaleBench;
+using Npgsql;
+
+// Scale figures of docs/scale-out.md, each measured in one run:
+//   cycles  [--count 4000] [--concurrency 32] [--rounds 3]   session create+destroy through the grains vs raw Npgsql
+//   memory  [--count 10000]                                   bytes per idle activation, and after idle deactivation
+//   persist [--count 2000] [--concurrency 64] [--keep]         N persisted sessions through the grains: time, table size
+// Add --throwaway for PostgreSQL without fsync/synchronous_commit (default: durable settings).
+var command = args.FirstOrDefault() ?? "help";
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, "--" + name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+var throwaway = args.Contains("--throwaway");
+switch (command)
+{
+    case "cycles":
+        return await Cycles(Arg("count", 4000), Arg("concurrency", 32), Arg("rounds", 3));
+    case "memory":
+        return await Memory(Arg("count", 10_000));
+    case "persist":
+        return await Persist(Arg("count", 2000), Arg("concurrency", 64));
+    default:
+        Console.Error.WriteLine("usage: MtActors.ScaleBench cycles|memory|persist [--count N] [--concurrency C] [--rounds R] [--throwaway]");
+        return command == "help" ? 0 : 2;
+}
+
+static void Log(string line) => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line}");
+
+static string LoadNote()
+{
+    var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
+    return $"{Environment.ProcessorCount} cores, load average {load}";
+}
+
+async Task<int> Cycles(int count, int concurrency, int rounds)
+{
+    await using var silo = await BenchSilo.StartAsync(throwaway);
+    var grains = silo.Grains;
+    var keys = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => BenchSessions.RegisterKeyAsync(grains)));
+    await using var data = NpgsqlDataSource.Create(silo.Postgres.ConnectionString);
+
+    // The session row as the grains write it (same payload bytes) for the raw statements.
+    var probe = BenchSessions.NewSessionId();
+    await BenchSessions.CreateAsync(grains, keys[0].AuthKeyId, keys[0].Salt, probe);
+    byte[] payload;
+    await using (var cmd = data.CreateCommand("SELECT payloadbinary FROM grain_state WHERE graintypestring = 'session' AND grainidn1 = $1"))
+    {
+        cmd.Parameters.AddWithValue(probe);
+        payload = (byte[])(await cmd.ExecuteScalarAsync())!;
+    }
+
+    await grains.GetSessionGrain(keys[0].AuthKeyId, probe).Destroy();
+
+    // Key rows of their own for the raw statements (copies of a real key row), so the grains' rows stay theirs.
+    var rawKeys = keys.Select(_ => BenchSessions.NewSessionId()).ToArray();
+    foreach (var rawKey in rawKeys)
+    {
+        await using var copy = data.CreateCommand(
+            "INSERT INTO grain_state (serviceid, graintypestring, grainidn0, grainidn1, grainidextensionstring, payloadbinary, version) " +
+            "SELECT serviceid, graintypestring, grainidn0, $1, '', payloadbinary, 1 FROM grain_state " +
+            "WHERE graintypestring = 'authkey' AND grainidn1 = $2");
+        copy.Parameters.AddWithValue(rawKey);
+        copy.Parameters.AddWithValue(keys[0].AuthKeyId);
+        await copy.ExecuteNonQueryAsync();
+    }
+
+    Log($"cycles: {count} per round, {concurrency} workers (one auth key each), {rounds} rounds; session row payload {payload.Length} bytes; {LoadNote()}");
+
+    async Task<double> Run(Func<int, Task> cycle)
+    {
+        var per = count / concurrency;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < per; i++)
+            {
+                await cycle(w);
+            }
+        })));
+        return per * concurrency / sw.Elapsed.TotalSeconds;
+    }
+
+    Task GrainCycle(int w) => GrainCycleAsync(w);
+    async Task GrainCycleAsync(int w)
+    {
+        var (key, salt) = keys[w];
+        var id = BenchSessions.NewSessionId();
+        await BenchSessions.CreateAsync(grains, key, salt, id);
+        if (!await grains.GetSessionGrain(key, id).Destroy())
+        {
+            throw new InvalidOperationException("destroy: none");
+        }
+    }
+
+    async Task RawCycle(int w, bool withKeyRow)
+    {
+        var key = rawKeys[w];
+        var id = BenchSessions.NewSessionId();
+        await using (var insert = data.CreateCommand(
+            "INSERT INTO grain_state (serviceid, graintypestring, grainidn0, grainidn1, grainidextensionstring, payloadbinary, version) " +
+            "VALUES ($1, 'session', $2, $3, '', $4, 1)"))
+        {
+            insert.Parameters.AddWithValue(silo.ServiceId);
+            insert.Parameters.AddWithValue(key);
+            insert.Parameters.AddWithValue(id);
+            insert.Parameters.AddWithValue(payload);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        if (withKeyRow)
+        {
+            await TouchKeyRow(key);
+        }
+
+        await using (var delete = data.CreateCommand(
+            "DELETE FROM grain_state WHERE serviceid = $1 AND graintypestring = 'session' AND grainidn0 = $2 AND grainidn1 = $3 AND grainidextensionstring = ''"))
+        {
+            delete.Parameters.AddWithValue(silo.ServiceId);
+            delete.Parameters.AddWithValue(key);
+            delete.Parameters.AddWithValue(id);
+            if (await delete.ExecuteNonQueryAsync() != 1)
+            {
+                throw new InvalidOperationException("row not deleted");
+            }
+        }
+
+        if (withKeyRow)
+        {
+            await TouchKeyRow(key);
+        }
+    }
+
+    async Task TouchKeyRow(long key)
+    {
+        await using var update = data.CreateCommand(
+            "UPDATE grain_state SET version = version + 1, payloadbinary = payloadbinary, modifiedon = now() " +
+            "WHERE serviceid = $1 AND graintypestring = 'authkey' AND grainidn0 = 0 AND grainidn1 = $2 AND grainidextensionstring = ''");
+        update.Parameters.AddWithValue(silo.ServiceId);
+        update.Parameters.AddWithValue(key);
+        await update.ExecuteNonQueryAsync();
+    }
+
+    // Warm-up, then interleaved rounds (a loaded machine drifts; each ratio compares neighbours).
+    await Run(GrainCycle);
+    await Run(w => RawCycle(w, false));
+    var grainRates = new List<double>();
+    var rawRates = new List<double>();
+    var rawKeyRates = new List<double>();
+    for (var r = 0; r < rounds; r++)
+    {
+        grainRates.Add(await Run(GrainCycle));
+        rawRates.Add(await Run(w => RawCycle(w, false)));
+        rawKeyRates.Add(await Run(w => RawCycle(w, true)));
+        Log($"round {r + 1}: grains {grainRates[^1]:0} cycles/s, raw insert+delete {rawRates[^1]:0}/s, raw with the key row's two updates {rawKeyRates[^1]:0}/s");
+    }
+
+    static double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
+    Log($"RESULT cycles: grains {Median(grainRates):0}/s; raw insert+delete {Median(rawRates):0}/s -> ratio {Median(grainRates) / Median(rawRates):0.00}; " +
+        $"raw with the same 4 statements the grains issue {Median(rawKeyRates):0}/s -> ratio {Median(grainRates) / Median(rawKeyRates):0.00}; {LoadNote()}");
+    return 0;
+}
+
+async Task<int> Memory(int count)
+{
+    await using var silo = await BenchSilo.StartAsync(throwaway);
+    var grains = silo.Grains;
+    var keys = await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => BenchSessions.RegisterKeyAsync(grains)));
+    var management = grains.GetGrain<IManagementGrain>(0);
+    await CreateMany(grains, keys, 500, 64, null);
+    await management.ForceActivationCollection(TimeSpan.Zero);
+    await Task.Delay(2000);
+
+    (long Managed, long Rss, int Activations) Measure()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+
+        return (GC.GetTotalMemory(true), BenchSilo.Rss(), 0);
+    }
+
+    var before = Measure();
+    var activationsBefore = await management.GetTotalActivationCount();
+    var sw = Stopwatch.StartNew();
+    await CreateMany(grains, keys, count, 64, null);
+    var created = sw.Elapsed;
+    var active = Measure();
+    var activationsActive = await management.GetTotalActivationCount();
+    sw.Restart();
+    await Collect(management, TimeSpan.Zero);
+    var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);
+    int remaining;
+    while ((remaining = await management.GetTotalActivationCount()) > activationsBefore + 10 && DateTime.UtcNow < deadline)
+    {
+        await Task.Delay(500);
+    }
+
+    var deactivated = sw.Elapsed;
+    var after = Measure();
+    Log($"RESULT memory: {count} sessions created in {created.TotalSeconds:0.0} s; activations {activationsBefore} -> {activationsActive} -> {remaining} after idle deactivation ({deactivated.TotalSeconds:0.0} s)");
+    Log($"RESULT memory: managed heap {before.Managed / 1e6:0.0} MB -> {active.Managed / 1e6:0.0} MB -> {after.Managed / 1e6:0.0} MB = " +
+        $"{(active.Managed - before.Managed) / (double)count:0} bytes per idle activation, {(after.Managed - before.Managed) / (double)count:0} bytes per session after deactivation");
+    Log($"RESULT memory: RSS {before.Rss / 1e6:0.0} MB -> {active.Rss / 1e6:0.0} MB -> {after.Rss / 1e6:0.0} MB = {(active.Rss - before.Rss) / (double)count:0} bytes per idle activation; {LoadNote()}");
+    return 0;
+}
+
+async Task<int> Persist(int count, int concurrency)
+{
+    await using var silo = await BenchSilo.StartAsync(throwaway);
+    var grains = silo.Grains;
+    // About 100 sessions per auth key (a key lists its sessions in its own row).
+    var keys = await Task.WhenAll(Enumerable.Range(0, Math.Max(concurrency, count / 100)).Select(_ => BenchSessions.RegisterKeyAsync(grains)));
+    var management = grains.GetGrain<IManagementGrain>(0);
+    Log($"persist: {count} sessions through the grains, {concurrency} in flight, {keys.Length} auth keys; {LoadNote()}");
+    var sw = Stopwatch.StartNew();
+    await CreateMany(grains, keys, count, concurrency, management);
+    var elapsed = sw.Elapsed;
+    await Collect(management, TimeSpan.Zero);
+    await using var data = NpgsqlDataSource.Create(silo.Postgres.ConnectionString);
+    await using var rows = data.CreateCommand("SELECT count(*) FROM grain_state WHERE graintypestring = 'session'");
+    var n = (long)(await rows.ExecuteScalarAsync())!;
+    await using var size = data.CreateCommand("SELECT pg_total_relation_size('grain_state'), pg_relation_size('grain_state'), pg_indexes_size('grain_state')");
+    await using var reader = await size.ExecuteReaderAsync();
+    await reader.ReadAsync();
+    var (total, heap, index) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    Log($"RESULT persist: {n} session rows (+{keys.Length} key rows) created through the grains in {elapsed.TotalSeconds:0.0} s = {count / elapsed.TotalSeconds:0}/s; " +
+        $"grain_state {total / 1e6:0.0} MB total ({heap / 1e6:0.0} MB heap + TOAST, {index / 1e6:0.0} MB index) = {total / (double)n:0} bytes per session; {LoadNote()}");
+    if (n < count)
+    {
+        Console.Error.WriteLine($"only {n} of {count} session rows");
+        return 1;
+    }
+
+    return 0;
+}
+
+// Creates `count` sessions over the keys, `concurrency` at a time; with a management grain, idle sessions are
+// deactivated every 50,000 so that memory stays bounded (a deactivation is one final row write each).
+static async Task CreateMany(IGrainFactory grains, (long AuthKeyId, long Salt)[] keys, int count, int concurrency, IManagementGrain? collect)
+{
+    var next = -1;
+    var done = 0;
+    var progress = Stopwatch.StartNew();
+    var lastReport = TimeSpan.Zero;
+    var gate = new SemaphoreSlim(1, 1);
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < count)
+        {
+            var (key, salt) = keys[i % keys.Length];
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    await BenchSessions.CreateAsync(grains, key, salt, BenchSessions.NewSessionId());
+                    break;
+                }
+                catch (Exception) when (attempt < 3)
+                {
+                    await Task.Delay(100);
+                }
+            }
+
+            var d = Interlocked.Increment(ref done);
+            if (collect is not null && d % 50_000 == 0)
+            {
+                await Collect(collect, TimeSpan.FromSeconds(5));
+            }
+
+            if (progress.Elapsed - lastReport > TimeSpan.FromSeconds(10) && await gate.WaitAsync(0))
+            {
+                lastReport = progress.Elapsed;
+                Log($"  {d} / {count} ({d / progress.Elapsed.TotalSeconds:0}/s)");
+                gate.Release();
+            }
+        }
+    })));
+}
+
+// Deactivates idle activations; with many of them the call outlives its response timeout while the work goes on.
+static async Task Collect(IManagementGrain management, TimeSpan age)
+{
+    try
+    {
+        await management.ForceActivationCollection(age);
+    }
+    catch (TimeoutException)
+    {
+    }
+}
