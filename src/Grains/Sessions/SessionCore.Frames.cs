@@ -96,7 +96,7 @@ public sealed partial class SessionCore
                 continue;
             }
             code = check.ToBadMsgCode(isContainer: false);
-            if (code == BadMsgCode.None && unwrapped[i].Ok) code = SeqNoRules.CheckClientParity(m.SeqNo, unwrapped[i].Query.ConstructorId);
+            if (code == BadMsgCode.None && unwrapped[i].Ok) code = SeqNoRules.CheckParity(m.SeqNo, ExpectedParity(unwrapped[i].Query.ConstructorId));
             if (code != BadMsgCode.None)
             {
                 AddBadMsg(plan, m.MsgId, m.SeqNo, code);
@@ -107,7 +107,11 @@ public sealed partial class SessionCore
             int before = plan.Messages.Count + plan.CallList.Count;
             if (unwrapped[i].Ok) Dispatch(plan, m, unwrapped[i].Query, binding, sessionId, authKeyId, now);
             else if (SeqNoRules.IsContentRelated(m.SeqNo)) AddRpcResult(plan, m.MsgId, RpcErrors.InputFetchError); // an unreadable query
-            if (SeqNoRules.IsContentRelated(m.SeqNo) && plan.Messages.Count + plan.CallList.Count == before) plan.AckIds.Add(m.MsgId);
+            if (SeqNoRules.IsContentRelated(m.SeqNo) && plan.Messages.Count + plan.CallList.Count == before
+                && !(unwrapped[i].Ok && unwrapped[i].Query.ConstructorId == ConstructorIds.MsgsAck))
+            {
+                plan.AckIds.Add(m.MsgId); // nothing else acknowledges it (an acknowledgement itself is never acknowledged)
+            }
         }
 
         if (accepted.Count == 0)
@@ -141,6 +145,15 @@ public sealed partial class SessionCore
         }
         return plan;
     }
+
+    /// <summary>
+    /// The seq_no parity required of a client message by its unwrapped constructor: <see cref="ContentRelation.ExpectedFromClient"/>,
+    /// except that msgs_ack is accepted with either parity. The documentation requires it even (34), but mtcute 0.30.3
+    /// numbers its msgs_ack as content-related (odd) and works against Telegram, and refusing its acks makes it reset
+    /// the session and reconnect in a loop. 34 stays for msg_container and msg_copy.
+    /// </summary>
+    internal static SeqNoParity ExpectedParity(uint constructorId) =>
+        constructorId == ConstructorIds.MsgsAck ? SeqNoParity.Either : ContentRelation.ExpectedFromClient(constructorId);
 
     private void AnnounceSession(FramePlan plan, int at)
     {

@@ -128,10 +128,10 @@ public sealed class BadMsgTests(PostgresFixture pg)
         // An API query with an even seq_no: 35.
         long id = client.NextMsgId();
         await AssertRefusedAsync(client, id, client.NextSeqNo(false), BadMsgCode.SeqNoOddExpected);
-        // msgs_ack with an odd seq_no: 34 (and the ack is not applied).
+        // msgs_ack with an odd seq_no: accepted (mtcute numbers its acks as content-related), no answer.
         long ackId = client.NextMsgId();
         Reply ack = await client.SendAsync(new MsgsAck([1]).ToBytes(), false, ackId, client.NextSeqNo(true));
-        Assert.Equal(34, ack.BadMsg().ErrorCode);
+        Assert.Empty(ack.Messages);
         // A container with an odd seq_no: 34 for the whole container.
         string key = TestApi.NewKey();
         long cid = client.NextMsgId() + 8;
