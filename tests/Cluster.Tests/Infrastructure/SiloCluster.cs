@@ -187,10 +187,23 @@ internal sealed class SiloCluster : IAsyncDisposable
             .. _options.Arguments,
             .. extra,
         ];
-        var silo = SiloProcess.Start(instance, PortsOf(instance), Path.Combine(Root, $"silo{instance}.log"), args);
-        _silos[instance] = silo;
-        await silo.WaitReadyAsync(_options.StartBound);
-        return silo;
+        for (var attempt = 1; ; attempt++)
+        {
+            var silo = SiloProcess.Start(instance, PortsOf(instance), Path.Combine(Root, $"silo{instance}.log"), args);
+            _silos[instance] = silo;
+            try
+            {
+                await silo.WaitReadyAsync(_options.StartBound);
+                return silo;
+            }
+            catch (InvalidOperationException ex) when (attempt == 1 && silo.HasExited)
+            {
+                // A process that died while starting (seen once as SIGABRT on the loaded machine) gets one more try;
+                // its output stays in the log file.
+                Console.Error.WriteLine($"silo {instance} died while starting, starting it again: {ex.Message.Split('\n')[0]}");
+                await silo.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>
