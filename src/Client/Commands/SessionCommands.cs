@@ -170,7 +170,7 @@ internal static class SessionCommands
             WriteOptional(json, "auth_key_id", authKey is { } id ? Ids.Format(id) : null);
             json.WriteNumber("total", total);
             json.WriteNull("page");
-            json.WriteNumber("page_size", batch);
+            json.WriteNull("page_size");
             WriteOptional(json, "after", after?.ToString());
             json.WriteStartArray("sessions");
         }

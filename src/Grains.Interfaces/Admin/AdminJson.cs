@@ -113,14 +113,15 @@ public sealed record StoredSessionResponse(
 
 /// <summary>
 /// A page of stored sessions in the stable order (auth key id, then session id). <see cref="AuthKeyId"/>: the key
-/// asked for, null for all; <see cref="Page"/>: null when the page starts <see cref="After"/> a cursor (or for all
-/// pages at once); <see cref="NextCursor"/>: where the next page starts, null on the last one.
+/// asked for, null for all; <see cref="Page"/>: null when the page starts <see cref="After"/> a cursor;
+/// <see cref="Page"/> and <see cref="PageSize"/>: null for all pages at once (session list --all);
+/// <see cref="NextCursor"/>: where the next page starts, null on the last one.
 /// </summary>
 public sealed record StoredSessionPageResponse(
     [property: JsonPropertyName("auth_key_id")] string? AuthKeyId,
     [property: JsonPropertyName("total")] long Total,
     [property: JsonPropertyName("page")] int? Page,
-    [property: JsonPropertyName("page_size")] int PageSize,
+    [property: JsonPropertyName("page_size")] int? PageSize,
     [property: JsonPropertyName("after")] string? After,
     [property: JsonPropertyName("sessions")] IReadOnlyList<StoredSessionResponse> Sessions,
     [property: JsonPropertyName("count")] long Count,
