@@ -23,8 +23,7 @@ public sealed class RealClientServiceMessageTests(ServerFixture fixture, ITestOu
     public async Task GramJs_TelegramClient_connects_through_initConnection_and_pings()
     {
         // TelegramClient.connect() = key exchange + invokeWithLayer(initConnection(help.getConfig)); first message salt 0.
-        var run = await RetryOn255ByteKey.RunAsync(NodeClient.GramJs, Options("connect-ping") with { Mode = "client" });
-        Describe(run).EnsureOk();
+        var run = await RunAsync(NodeClient.GramJs, Options("connect-ping") with { Mode = "client" }, retry: true);
 
         Assert.True(await Server.AuthKeyExistsAsync(run.AuthKeyId!.Value), run.Describe());
         Assert.False(string.IsNullOrEmpty(run.Get("pongMsgId")), run.Describe());
@@ -35,8 +34,7 @@ public sealed class RealClientServiceMessageTests(ServerFixture fixture, ITestOu
     [Fact]
     public async Task GramJs_destroys_another_session_of_its_key_with_bare_answers()
     {
-        var run = await NodeClient.GramJs.RunAsync(Options("destroy-session") with { AuthKey = await Server.CreatePreSharedKeyAsync() });
-        Describe(run).EnsureOk();
+        var run = await RunAsync(NodeClient.GramJs, Options("destroy-session") with { AuthKey = await Server.CreatePreSharedKeyAsync() });
 
         var answers = run.Result.GetProperty("destroy").EnumerateArray()
             .Select(d => (Target: d.GetProperty("target").GetString(), Answer: d.GetProperty("answer").GetString(), Wrapped: d.GetProperty("wrapped").GetBoolean()))
@@ -51,8 +49,7 @@ public sealed class RealClientServiceMessageTests(ServerFixture fixture, ITestOu
     [Fact]
     public async Task GramJs_msgs_state_req_gets_a_status_byte_per_id()
     {
-        var run = await NodeClient.GramJs.RunAsync(Options("msgs-state") with { AuthKey = await Server.CreatePreSharedKeyAsync() });
-        Describe(run).EnsureOk();
+        var run = await RunAsync(NodeClient.GramJs, Options("msgs-state") with { AuthKey = await Server.CreatePreSharedKeyAsync() });
 
         var states = States(run.Result.GetProperty("states"));
         Assert.Equal(4, states["answered"] & 7); // received (+ flags: an answered RPC)
@@ -66,12 +63,11 @@ public sealed class RealClientServiceMessageTests(ServerFixture fixture, ITestOu
     [InlineData(-600, 16)]
     public async Task GramJs_recovers_from_a_wrong_clock(int skew, int code)
     {
-        var run = await NodeClient.GramJs.RunAsync(Options("clock-skew") with
+        var run = await RunAsync(NodeClient.GramJs, Options("clock-skew") with
         {
             AuthKey = await Server.CreatePreSharedKeyAsync(),
             Extra = new Dictionary<string, string> { ["skew"] = skew.ToString(CultureInfo.InvariantCulture) },
         });
-        Describe(run).EnsureOk();
 
         Assert.Contains(code, Ints(run.Result.GetProperty("badMsgCodes")));
         Assert.False(string.IsNullOrEmpty(run.Get("pongMsgId")), "the ping after the correction was answered\n" + run.Describe());
@@ -80,12 +76,11 @@ public sealed class RealClientServiceMessageTests(ServerFixture fixture, ITestOu
     [Fact]
     public async Task GramJs_ping_delay_disconnect_closes_the_connection_after_the_delay()
     {
-        var run = await NodeClient.GramJs.RunAsync(Options("ping-delay-disconnect") with
+        var run = await RunAsync(NodeClient.GramJs, Options("ping-delay-disconnect") with
         {
             AuthKey = await Server.CreatePreSharedKeyAsync(),
             Extra = new Dictionary<string, string> { ["delay"] = "2" },
         });
-        Describe(run).EnsureOk();
 
         // Closed by the server (the driver waits for it), and not before the delay (measured from the pong).
         Assert.True(int.Parse(run.Get("closedAfterMs")!, CultureInfo.InvariantCulture) >= 1500, run.Describe());
@@ -94,10 +89,9 @@ public sealed class RealClientServiceMessageTests(ServerFixture fixture, ITestOu
     [Fact]
     public async Task Mtcute_gets_future_salts_once_and_acknowledges_with_odd_msgs_ack()
     {
-        var run = await NodeClient.Mtcute.RunAsync(Options("future-salts"));
-        Describe(run).EnsureOk();
+        var run = await RunAsync(NodeClient.Mtcute, Options("future-salts"));
 
-        var now = long.Parse(run.Get("now")!, CultureInfo.InvariantCulture);
+        var now = Long(run, "now");
         var salts = run.Result.GetProperty("salts").EnumerateArray().ToList();
         Assert.InRange(salts.Count, 3, 64);
         Assert.True(salts.Count(s => s.GetProperty("validSince").GetInt64() > now) >= 2, run.Describe());
@@ -111,8 +105,7 @@ public sealed class RealClientServiceMessageTests(ServerFixture fixture, ITestOu
     [Fact]
     public async Task Mtcute_asks_msgs_state_req_for_a_lost_answer_and_recovers()
     {
-        var run = await NodeClient.Mtcute.RunAsync(Options("msgs-state"));
-        Describe(run).EnsureOk();
+        var run = await RunAsync(NodeClient.Mtcute, Options("msgs-state"));
 
         // The automatic msgs_state_req after 1.5 s without an answer: received, RPC, answer generated.
         var info = Assert.Single(run.Result.GetProperty("automatic").GetProperty("stateInfos").EnumerateArray());
@@ -130,31 +123,24 @@ public sealed class RealClientServiceMessageTests(ServerFixture fixture, ITestOu
     [Fact]
     public async Task Mtcute_destroys_its_old_session_after_a_reset()
     {
-        var run = await NodeClient.Mtcute.RunAsync(Options("reset-session"));
-        Describe(run).EnsureOk();
+        var run = await RunAsync(NodeClient.Mtcute, Options("reset-session"));
 
         Assert.Equal("true", run.Get("destroySent"));
-        Assert.Equal("destroy_session_ok", run.Get("destroy.answer"));
-        Assert.Equal("false", run.Get("destroy.wrapped"));
-        var authKeyId = run.AuthKeyId!.Value;
-        var oldSession = long.Parse(run.Get("oldSessionId")!, CultureInfo.InvariantCulture);
-        var newSession = long.Parse(run.Get("newSessionId")!, CultureInfo.InvariantCulture);
-        Assert.Null(await Server.GetSessionAsync(authKeyId, oldSession));
-        Assert.NotNull(await Server.GetSessionAsync(authKeyId, newSession));
+        AssertBareDestroyAnswer(run, "destroy_session_ok");
+        Assert.Null(await Server.GetSessionAsync(run.AuthKeyId!.Value, Long(run, "oldSessionId")));
+        Assert.NotNull(await Server.GetSessionAsync(run.AuthKeyId!.Value, Long(run, "newSessionId")));
     }
 
     [Fact]
     public async Task Mtcute_destroy_auth_key_then_re_keys_after_404()
     {
-        var run = await NodeClient.Mtcute.RunAsync(Options("destroy-auth-key"));
-        Describe(run).EnsureOk();
+        var run = await RunAsync(NodeClient.Mtcute, Options("destroy-auth-key"));
 
-        Assert.Equal("destroy_auth_key_ok", run.Get("destroy.answer"));
-        Assert.Equal("false", run.Get("destroy.wrapped"));
+        AssertBareDestroyAnswer(run, "destroy_auth_key_ok");
         Assert.Contains(404, Ints(run.Result.GetProperty("transportErrors")));
         Assert.Equal("true", run.Get("newKeyCreated"));
-        Assert.False(await Server.AuthKeyExistsAsync(long.Parse(run.Get("authKeyIdBefore")!, CultureInfo.InvariantCulture)));
-        Assert.True(await Server.AuthKeyExistsAsync(long.Parse(run.Get("authKeyIdAfter")!, CultureInfo.InvariantCulture)));
+        Assert.False(await Server.AuthKeyExistsAsync(Long(run, "authKeyIdBefore")));
+        Assert.True(await Server.AuthKeyExistsAsync(Long(run, "authKeyIdAfter")));
     }
 
     [Theory]
@@ -162,11 +148,10 @@ public sealed class RealClientServiceMessageTests(ServerFixture fixture, ITestOu
     [InlineData(-600, 16)]
     public async Task Mtcute_recovers_from_a_wrong_clock(int skew, int code)
     {
-        var run = await NodeClient.Mtcute.RunAsync(Options("clock-skew") with
+        var run = await RunAsync(NodeClient.Mtcute, Options("clock-skew") with
         {
             Extra = new Dictionary<string, string> { ["skew"] = skew.ToString(CultureInfo.InvariantCulture) },
         });
-        Describe(run).EnsureOk();
 
         Assert.Contains(code, Ints(run.Result.GetProperty("badMsgCodes")));
         Assert.Equal("400", run.Get("rpcAfterSkew.code")); // the call after the correction was answered
@@ -180,11 +165,21 @@ public sealed class RealClientServiceMessageTests(ServerFixture fixture, ITestOu
         Timeout = RunTimeout,
     };
 
-    private ClientRun Describe(ClientRun run)
+    /// <summary>Runs a scenario (GramJS creating a key: one rerun for its 255-byte-key failure), logs it, requires ok.</summary>
+    private async Task<ClientRun> RunAsync(NodeClient client, ClientOptions options, bool retry = false)
     {
+        var run = retry ? await RetryOn255ByteKey.RunAsync(client, options) : await client.RunAsync(options);
         output.WriteLine(run.Describe(stderrTail: 2000));
-        return run;
+        return run.EnsureOk();
     }
+
+    private static void AssertBareDestroyAnswer(ClientRun run, string answer)
+    {
+        Assert.Equal(answer, run.Get("destroy.answer"));
+        Assert.Equal("false", run.Get("destroy.wrapped"));
+    }
+
+    private static long Long(ClientRun run, string path) => long.Parse(run.Get(path)!, CultureInfo.InvariantCulture);
 
     private static Dictionary<string, int> States(JsonElement states) =>
         states.EnumerateArray().ToDictionary(s => s.GetProperty("label").GetString()!, s => s.GetProperty("status").GetInt32());
