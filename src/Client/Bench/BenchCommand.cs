@@ -4,6 +4,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using MtActors.Client.Bench;
+using MtActors.Client.Commands;
 using MtActors.Protocol.Client.Handshake;
 using MtActors.Protocol.Transport;
 
@@ -41,11 +42,11 @@ public static partial class Cli
         var handshakes = new Option<bool>("--handshakes") { Description = "Measure auth-key creations per second end to end (a TCP connection and a key exchange each)" };
         var bare = new Option<bool>("--bare") { Description = "The target is a bare echo server (mtactors bench echo-server): same frames, no MTProto" };
         var baseline = new Option<bool>("--baseline") { Description = "First run the same load against an in-process bare echo server, then the real one; print the ratio" };
-        duration.Validators.Add(r => Range(r, r.GetValueOrDefault<double>(), 0.1, 86400, "--duration"));
-        warmup.Validators.Add(r => Range(r, r.GetValueOrDefault<double>(), 0, 3600, "--warmup"));
+        duration.InRange(0.1, 86400);
+        warmup.InRange(0, 3600);
         count.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<long?>() is long n && n < 1) r.AddError("--count must be at least 1");
+            if (r.TryGetValue(out long? n) && n < 1) r.AddError("--count must be at least 1");
         });
 
         var bench = new Command("bench",
@@ -97,7 +98,7 @@ public static partial class Cli
         var address = new Option<string>("--address") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var echoPort = IntOption("--port", "TCP port (0 picks a free one and prints it)", 0, 0, 65535);
         var runFor = new Option<double>("--duration") { Description = "Seconds to run (default: until interrupted)", HelpName = "seconds" };
-        runFor.Validators.Add(r => Range(r, r.GetValueOrDefault<double>(), 0, 86400 * 365, "--duration"));
+        runFor.InRange(0, 86400 * 365);
         echoServer.Options.Add(address);
         echoServer.Options.Add(echoPort);
         echoServer.Options.Add(runFor);
@@ -296,19 +297,6 @@ public static partial class Cli
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..])
             : path;
 
-    private static Option<int> IntOption(string name, string description, int defaultValue, int min, int max)
-    {
-        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue, HelpName = "n" };
-        option.Validators.Add(r =>
-        {
-            int v = r.GetValueOrDefault<int>();
-            if (v < min || v > max) r.AddError($"{name} must be {min}..{max} (got {v})");
-        });
-        return option;
-    }
-
-    private static void Range(System.CommandLine.Parsing.OptionResult r, double value, double min, double max, string name)
-    {
-        if (double.IsNaN(value) || value < min || value > max) r.AddError($"{name} must be {min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)}");
-    }
+    private static Option<int> IntOption(string name, string description, int defaultValue, int min, int max) =>
+        new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue, HelpName = "n" }.InRange(min, max);
 }
