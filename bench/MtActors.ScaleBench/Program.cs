@@ -72,9 +72,11 @@ async Task<int> Cycles(int count, int concurrency, int rounds)
 
     Log($"cycles: {count} per round, {concurrency} workers (one auth key each), {rounds} rounds; session row payload {payload.Length} bytes; {LoadNote()}");
 
-    async Task<double> Run(Func<int, Task> cycle)
+    var cpuPerCycle = new Dictionary<string, double>(); // this process's CPU time per cycle (not PostgreSQL's), by variant
+    async Task<double> Run(Func<int, Task> cycle, string name = "")
     {
         var per = count / concurrency;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
         {
@@ -83,7 +85,9 @@ async Task<int> Cycles(int count, int concurrency, int rounds)
                 await cycle(w);
             }
         })));
-        return per * concurrency / sw.Elapsed.TotalSeconds;
+        var elapsed = sw.Elapsed;
+        cpuPerCycle[name] = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / (per * concurrency);
+        return per * concurrency / elapsed.TotalSeconds;
     }
 
     Task GrainCycle(int w) => GrainCycleAsync(w);
@@ -164,6 +168,7 @@ async Task<int> Cycles(int count, int concurrency, int rounds)
     using var statements = new StatementCounter();
     await Run(GrainCycle);
     await Run(w => RawCycle(w, false));
+    await Run(GrainCycle);
     var grainRates = new List<double>();
     var rawRates = new List<double>();
     var rawReadRates = new List<double>();
@@ -180,16 +185,17 @@ async Task<int> Cycles(int count, int concurrency, int rounds)
             perCycle = statements.Report(count / concurrency * concurrency, count / 10);
         }
 
-        grainRates.Add(await Run(GrainCycle));
-        rawRates.Add(await Run(w => RawCycle(w, false)));
-        rawReadRates.Add(await Run(w => RawCycle(w, false, withRead: true)));
-        rawKeyRates.Add(await Run(w => RawCycle(w, true)));
+        grainRates.Add(await Run(GrainCycle, "grains"));
+        rawRates.Add(await Run(w => RawCycle(w, false), "raw"));
+        rawReadRates.Add(await Run(w => RawCycle(w, false, withRead: true), "raw+read"));
+        rawKeyRates.Add(await Run(w => RawCycle(w, true), "raw+key"));
         Log($"round {r + 1}: grains {grainRates[^1]:0} cycles/s, raw insert+delete {rawRates[^1]:0}/s, raw read+insert+delete {rawReadRates[^1]:0}/s, " +
             $"raw insert+delete with two key-row updates {rawKeyRates[^1]:0}/s");
     }
 
     static double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
     Log($"grains' statements per cycle (an extra run): {perCycle}");
+    Log("client-side CPU per cycle (last round): " + string.Join(", ", cpuPerCycle.Where(k => k.Key != "").Select(k => $"{k.Key} {k.Value:0.00} ms")));
     Log($"RESULT cycles: grains {Median(grainRates):0}/s; raw insert+delete {Median(rawRates):0}/s -> ratio {Median(grainRates) / Median(rawRates):0.00}; " +
         $"raw read+insert+delete {Median(rawReadRates):0}/s -> ratio {Median(grainRates) / Median(rawReadRates):0.00}; " +
         $"raw insert+delete+2 key-row updates {Median(rawKeyRates):0}/s -> ratio {Median(grainRates) / Median(rawKeyRates):0.00}; {LoadNote()}");
