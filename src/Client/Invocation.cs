@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using MtActors.Admin;
 using MtActors.Client.Output;
 using MtActors.Client.Storage;
 using MtActors.Silo.Options;
@@ -82,6 +84,9 @@ internal sealed class Invocation(ParseResult parse, GlobalOptions options, CliEn
 
     /// <summary>Writes one JSON object as one line.</summary>
     public Task WriteJsonAsync(JsonObject value) => Out.WriteLineAsync(value.ToJsonString(JsonText.Options));
+
+    /// <summary>Writes one of the shared JSON objects (<see cref="AdminJsonContext"/>, as the HTTP API does) as one line.</summary>
+    public Task WriteJsonAsync<T>(T value, JsonTypeInfo<T> type) => Out.WriteLineAsync(JsonSerializer.Serialize(value, type));
 
     public async ValueTask DisposeAsync()
     {

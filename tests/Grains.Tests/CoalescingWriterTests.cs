@@ -69,4 +69,30 @@ public sealed class CoalescingWriterTests
         await writer.IdleAsync().WaitAsync(TimeSpan.FromSeconds(5)); // deactivation: written now
         Assert.Equal(2, writes);
     }
+
+    [Fact]
+    public async Task A_delayed_background_write_runs_on_the_scheduler_that_scheduled_it()
+    {
+        // A grain's writes must run on its activation's scheduler (Orleans refuses storage access from other threads).
+        var exclusive = new ConcurrentExclusiveSchedulerPair().ExclusiveScheduler;
+        var schedulers = new List<TaskScheduler>();
+        CoalescingWriter? writer = null;
+        await Task.Factory.StartNew(() =>
+        {
+            writer = new CoalescingWriter(() =>
+            {
+                lock (schedulers) schedulers.Add(TaskScheduler.Current);
+                return Task.CompletedTask;
+            }, _ => { }, TimeSpan.FromMilliseconds(20));
+            writer.Schedule();
+        }, CancellationToken.None, TaskCreationOptions.None, exclusive);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (DateTime.UtcNow < deadline)
+        {
+            lock (schedulers) if (schedulers.Count > 0) break;
+            await Task.Delay(10);
+        }
+        lock (schedulers) Assert.Equal([exclusive], schedulers);
+    }
 }

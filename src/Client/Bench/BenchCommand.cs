@@ -116,7 +116,7 @@ public static partial class Cli
             }
             await using (server)
             {
-                if (inv.Json) await inv.WriteJsonAsync(new JsonObject { ["_"] = "echo-server", ["address"] = server.EndPoint.Address.ToString(), ["port"] = server.EndPoint.Port });
+                if (inv.Json) await inv.WriteJsonAsync(new JsonObject { ["address"] = server.EndPoint.Address.ToString(), ["port"] = server.EndPoint.Port });
                 else await inv.Out.WriteLineAsync($"echo server listening on {server.EndPoint} (Ctrl-C to stop)");
                 await inv.Out.FlushAsync();
                 double seconds = inv.Parse.GetValue(runFor);
@@ -150,7 +150,6 @@ public static partial class Cli
 
         var json = new JsonObject
         {
-            ["_"] = "bench",
             ["server"] = s.Server,
             ["transport"] = s.TransportName,
             ["connections"] = s.Connections,

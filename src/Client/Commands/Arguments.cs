@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using MtActors.Admin;
 
 namespace MtActors.Client.Commands;
 
@@ -9,17 +11,7 @@ internal static class Arguments
     public static Argument<long> Id(string name, string description) => new(name)
     {
         Description = description + " (decimal or 0x-hex)",
-        CustomParser = r =>
-        {
-            var token = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-            if (Ids.TryParse(token, out var value, out var why))
-            {
-                return value;
-            }
-
-            r.AddError($"<{name}>: {why}");
-            return 0;
-        },
+        CustomParser = r => ParseId($"<{name}>", r) ?? 0,
     };
 
     /// <summary>An optional 64-bit id option (decimal or 0x-hex).</summary>
@@ -27,18 +19,21 @@ internal static class Arguments
     {
         Description = description + " (decimal or 0x-hex)",
         HelpName = "id",
-        CustomParser = r =>
-        {
-            var token = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-            if (Ids.TryParse(token, out var value, out var why))
-            {
-                return value;
-            }
-
-            r.AddError($"{name}: {why}");
-            return null;
-        },
+        CustomParser = r => ParseId(name, r),
     };
+
+    /// <summary>The id of <paramref name="result"/>'s token, or null with the reason added as a parse error.</summary>
+    private static long? ParseId(string name, ArgumentResult result)
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (Ids.TryParse(name, token, out var value, out var why))
+        {
+            return value;
+        }
+
+        result.AddError(why);
+        return null;
+    }
 
     /// <summary>Adds a range check to an integer option.</summary>
     public static Option<int> InRange(this Option<int> option, int min, int max)

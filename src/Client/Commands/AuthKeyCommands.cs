@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
+using MtActors.Admin;
 using MtActors.Grains;
 
 namespace MtActors.Client.Commands;
@@ -48,23 +48,14 @@ internal static class AuthKeyCommands
             var grain = (await inv.ClientAsync()).GetAuthKeyGrain(id);
             var info = await grain.Get() ?? throw NotFound(id);
             var sessions = await grain.GetSessionIds();
-            var kind = info.Kind == AuthKeyKind.Temporary ? "temporary" : "permanent";
             if (inv.Json)
             {
-                await inv.WriteJsonAsync(new JsonObject
-                {
-                    ["_"] = "auth_key",
-                    ["auth_key_id"] = info.AuthKeyId,
-                    ["kind"] = kind,
-                    ["created_at"] = JsonText.Time(info.CreatedAt),
-                    ["expires_at"] = info.ExpiresAt is { } e ? JsonText.Time(e) : null,
-                    ["session_count"] = sessions.Length,
-                });
+                await inv.WriteJsonAsync(AuthKeyResponse.From(info, sessions.Length), AdminJsonContext.Default.AuthKeyResponse);
             }
             else
             {
                 await inv.Out.WriteLineAsync($"{"auth_key_id",-14} {JsonText.Id(info.AuthKeyId)}");
-                await inv.Out.WriteLineAsync($"{"kind",-14} {kind}");
+                await inv.Out.WriteLineAsync($"{"kind",-14} {AuthKeyResponse.KindName(info.Kind)}");
                 await inv.Out.WriteLineAsync($"{"created_at",-14} {JsonText.Time(info.CreatedAt)}");
                 await inv.Out.WriteLineAsync($"{"expires_at",-14} {(info.ExpiresAt is { } e ? JsonText.Time(e) : "never")}");
                 await inv.Out.WriteLineAsync($"{"sessions",-14} {sessions.Length}");
@@ -95,13 +86,7 @@ internal static class AuthKeyCommands
 
             if (inv.Json)
             {
-                await inv.WriteJsonAsync(new JsonObject
-                {
-                    ["_"] = "auth_key_sessions",
-                    ["auth_key_id"] = id,
-                    ["count"] = ids.Length,
-                    ["session_ids"] = new JsonArray([.. ids.Select(s => (JsonNode)s)]),
-                });
+                await inv.WriteJsonAsync(AuthKeySessionsResponse.From(id, ids), AdminJsonContext.Default.AuthKeySessionsResponse);
             }
             else
             {
@@ -165,27 +150,16 @@ internal static class AuthKeyCommands
 
             var outcome = await call;
             inv.Progress.Clear();
-            var answer = outcome switch
-            {
-                DestroyAuthKeyResult.Ok => "destroy_auth_key_ok",
-                DestroyAuthKeyResult.None => "destroy_auth_key_none",
-                _ => "destroy_auth_key_fail",
-            };
+            var answer = DestroyAuthKeyResponse.From(id, outcome, before);
             if (inv.Json)
             {
-                var obj = new JsonObject { ["_"] = answer, ["auth_key_id"] = id };
-                if (outcome == DestroyAuthKeyResult.Ok)
-                {
-                    obj["sessions_destroyed"] = before;
-                }
-
-                await inv.WriteJsonAsync(obj);
+                await inv.WriteJsonAsync(answer, AdminJsonContext.Default.DestroyAuthKeyResponse);
             }
             else
             {
-                await inv.Out.WriteLineAsync(outcome == DestroyAuthKeyResult.Ok
-                    ? $"{answer} auth_key_id:{id} sessions:{before}"
-                    : $"{answer} auth_key_id:{id}");
+                await inv.Out.WriteLineAsync(answer.SessionsDestroyed is { } destroyed
+                    ? $"{answer.Result} auth_key_id:{id} sessions:{destroyed}"
+                    : $"{answer.Result} auth_key_id:{id}");
             }
 
             if (outcome == DestroyAuthKeyResult.Fail)

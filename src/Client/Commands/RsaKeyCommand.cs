@@ -44,7 +44,6 @@ internal static class RsaKeyCommand
             {
                 await inv.WriteJsonAsync(new JsonObject
                 {
-                    ["_"] = "rsa_keys",
                     ["file"] = path,
                     ["keys"] = new JsonArray([.. keys.Select(k => (JsonNode)new JsonObject
                     {

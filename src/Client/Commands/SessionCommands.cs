@@ -1,6 +1,9 @@
+using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
+using System.Text;
+using System.Text.Json;
+using MtActors.Admin;
 using MtActors.Client.Storage;
 using MtActors.Grains;
 
@@ -115,19 +118,11 @@ internal static class SessionCommands
         string? next = more ? new SessionCursor(rows[^1].AuthKeyId, rows[^1].SessionId).ToString() : null;
         if (inv.Json)
         {
-            var obj = new JsonObject
-            {
-                ["_"] = "sessions",
-                ["auth_key_id"] = authKey,
-                ["total"] = total,
-                ["page"] = after is null ? page : null,
-                ["page_size"] = size,
-                ["after"] = after?.ToString(),
-                ["count"] = rows.Count,
-                ["sessions"] = new JsonArray([.. rows.Select(Json)]),
-                ["next_cursor"] = next,
-            };
-            await inv.WriteJsonAsync(obj);
+            await inv.WriteJsonAsync(
+                new StoredSessionPageResponse(
+                    authKey is { } id ? Ids.Format(id) : null, total, after is null ? page : null, size, after?.ToString(),
+                    [.. rows.Select(Json)], rows.Count, next),
+                AdminJsonContext.Default.StoredSessionPageResponse);
             return ExitCodes.Ok;
         }
 
@@ -165,16 +160,19 @@ internal static class SessionCommands
         var db = inv.Database;
         var total = await db.CountSessionsAsync(authKey, inv.Cancellation);
         var count = 0L;
+        // --json: a StoredSessionPageResponse written as it goes (the table may hold millions of rows), its fields in
+        // the same order as a single page's.
+        var buffer = new ArrayBufferWriter<byte>();
+        await using var json = new Utf8JsonWriter(buffer);
         if (inv.Json)
         {
-            var head = new JsonObject
-            {
-                ["_"] = "sessions",
-                ["auth_key_id"] = authKey,
-                ["total"] = total,
-                ["after"] = after?.ToString(),
-            }.ToJsonString(JsonText.Options);
-            await inv.Out.WriteAsync(head[..^1] + ",\"sessions\":[");
+            json.WriteStartObject();
+            WriteOptional(json, "auth_key_id", authKey is { } id ? Ids.Format(id) : null);
+            json.WriteNumber("total", total);
+            json.WriteNull("page");
+            json.WriteNull("page_size");
+            WriteOptional(json, "after", after?.ToString());
+            json.WriteStartArray("sessions");
         }
         else
         {
@@ -190,7 +188,7 @@ internal static class SessionCommands
             {
                 if (inv.Json)
                 {
-                    await inv.Out.WriteAsync((count > 0 ? "," : "") + JsonLine(row));
+                    JsonSerializer.Serialize(json, Json(row), AdminJsonContext.Default.StoredSessionResponse);
                 }
                 else
                 {
@@ -200,6 +198,7 @@ internal static class SessionCommands
                 count++;
             }
 
+            await Flush(inv, json, buffer);
             if (rows.Count < batch)
             {
                 break;
@@ -211,7 +210,12 @@ internal static class SessionCommands
         inv.Progress.Clear();
         if (inv.Json)
         {
-            await inv.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"],\"count\":{count},\"next_cursor\":null}}"));
+            json.WriteEndArray();
+            json.WriteNumber("count", count);
+            json.WriteNull("next_cursor");
+            json.WriteEndObject();
+            await Flush(inv, json, buffer);
+            await inv.Out.WriteLineAsync();
         }
         else
         {
@@ -222,21 +226,36 @@ internal static class SessionCommands
         return ExitCodes.Ok;
     }
 
+    private static void WriteOptional(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    /// <summary>Moves what <paramref name="json"/> wrote so far to stdout.</summary>
+    private static async Task Flush(Invocation inv, Utf8JsonWriter json, ArrayBufferWriter<byte> buffer)
+    {
+        json.Flush();
+        if (buffer.WrittenCount > 0)
+        {
+            await inv.Out.WriteAsync(Encoding.UTF8.GetString(buffer.WrittenSpan));
+            buffer.ResetWrittenCount();
+        }
+    }
+
     private const string Header = "AUTH_KEY_ID         SESSION_ID          LAST_WRITE_AT";
 
     private static string Text(SessionRow row) =>
         $"{Ids.Hex(row.AuthKeyId)}  {Ids.Hex(row.SessionId)}  {JsonText.Time(row.LastWriteAt.ToUniversalTime())}";
 
-    /// <summary>The same object as <see cref="Json"/>, written directly (the --all path writes millions).</summary>
-    private static string JsonLine(SessionRow row) => string.Create(CultureInfo.InvariantCulture,
-        $"{{\"auth_key_id\":{row.AuthKeyId},\"session_id\":{row.SessionId},\"last_write_at\":\"{JsonText.Time(row.LastWriteAt.ToUniversalTime())}\"}}");
-
-    private static JsonObject Json(SessionRow row) => new()
-    {
-        ["auth_key_id"] = row.AuthKeyId,
-        ["session_id"] = row.SessionId,
-        ["last_write_at"] = JsonText.Time(row.LastWriteAt.ToUniversalTime()),
-    };
+    private static StoredSessionResponse Json(SessionRow row) =>
+        StoredSessionResponse.From(row.AuthKeyId, row.SessionId, row.LastWriteAt);
 
     private static Command Show(CommandContext context)
     {
@@ -262,46 +281,28 @@ internal static class SessionCommands
                     $"session {JsonText.Id(s)} of auth key {JsonText.Id(a)} does not exist");
             }
 
-            var fields = new (string Name, object Value)[]
-            {
-                ("auth_key_id", info.AuthKeyId),
-                ("session_id", info.SessionId),
-                ("unique_id", info.UniqueId),
-                ("created_at", info.CreatedAt),
-                ("last_activity_at", info.LastActivityAt),
-                ("first_msg_id", info.FirstMsgId),
-                ("last_client_msg_id", info.LastClientMsgId),
-                ("last_server_msg_id", info.LastServerMsgId),
-                ("content_messages_sent", info.ContentMessagesSent),
-                ("current_salt", info.CurrentSalt),
-            };
             if (inv.Json)
             {
-                var obj = new JsonObject { ["_"] = "session" };
-                foreach (var (name, value) in fields)
-                {
-                    obj[name] = value switch
-                    {
-                        DateTimeOffset t => JsonValue.Create(JsonText.Time(t)),
-                        long l => JsonValue.Create(l),
-                        int i => JsonValue.Create(i),
-                        _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
-                    };
-                }
-
-                await inv.WriteJsonAsync(obj);
+                await inv.WriteJsonAsync(SessionResponse.From(info), AdminJsonContext.Default.SessionResponse);
             }
             else
             {
+                (string Name, string Value)[] fields =
+                [
+                    ("auth_key_id", JsonText.Id(info.AuthKeyId)),
+                    ("session_id", JsonText.Id(info.SessionId)),
+                    ("unique_id", JsonText.Id(info.UniqueId)),
+                    ("created_at", JsonText.Time(info.CreatedAt)),
+                    ("last_activity_at", JsonText.Time(info.LastActivityAt)),
+                    ("first_msg_id", JsonText.Id(info.FirstMsgId)),
+                    ("last_client_msg_id", JsonText.Id(info.LastClientMsgId)),
+                    ("last_server_msg_id", JsonText.Id(info.LastServerMsgId)),
+                    ("content_messages_sent", info.ContentMessagesSent.ToString(CultureInfo.InvariantCulture)),
+                    ("current_salt", JsonText.Id(info.CurrentSalt)),
+                ];
                 foreach (var (name, value) in fields)
                 {
-                    var text = value switch
-                    {
-                        DateTimeOffset t => JsonText.Time(t),
-                        long l when name.EndsWith("_id", StringComparison.Ordinal) || name == "current_salt" => JsonText.Id(l),
-                        _ => Convert.ToString(value, CultureInfo.InvariantCulture),
-                    };
-                    await inv.Out.WriteLineAsync($"{name,-22} {text}");
+                    await inv.Out.WriteLineAsync($"{name,-22} {value}");
                 }
             }
 
@@ -329,10 +330,10 @@ internal static class SessionCommands
             var s = inv.Parse.GetValue(sessionId);
             var client = await inv.ClientAsync();
             var existed = await client.GetSessionGrain(a, s).Destroy();
-            var answer = existed ? "destroy_session_ok" : "destroy_session_none";
+            var answer = DestroySessionResponse.From(a, s, existed);
             await (inv.Json
-                ? inv.WriteJsonAsync(new JsonObject { ["_"] = answer, ["auth_key_id"] = a, ["session_id"] = s })
-                : inv.Out.WriteLineAsync($"{answer} session_id:{s}"));
+                ? inv.WriteJsonAsync(answer, AdminJsonContext.Default.DestroySessionResponse)
+                : inv.Out.WriteLineAsync($"{answer.Result} session_id:{s}"));
             return ExitCodes.Ok;
         });
         return destroy;

@@ -53,7 +53,6 @@ internal static class StatsCommand
             {
                 await inv.WriteJsonAsync(new JsonObject
                 {
-                    ["_"] = "stats",
                     ["cluster_id"] = connection.ClusterId,
                     ["service_id"] = connection.ServiceId,
                     ["silos_active"] = active,

@@ -7,7 +7,8 @@ namespace MtActors.Grains.Sessions;
 /// session writes at most about once per delay instead of once per message; <see cref="FlushAsync"/> and
 /// <see cref="IdleAsync"/> cut a pending delay short. <see cref="FlushAsync"/> returns once every change
 /// made before the call is durable, and throws if the write that had to carry it failed.
-/// Not thread-safe: meant for one grain activation (single-threaded scheduler).
+/// Not thread-safe: meant for one grain activation (single-threaded scheduler); every write runs on the scheduler
+/// that called <see cref="Schedule"/> or <see cref="FlushAsync"/>.
 /// </summary>
 public sealed class CoalescingWriter
 {
@@ -72,7 +73,8 @@ public sealed class CoalescingWriter
         await Task.Yield(); // never write inline in the caller's frame
         if (waiting is not null)
         {
-            await Task.Delay(_delay, waiting.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // Back on the caller's scheduler after the delay (a grain's writes must run on its activation).
+            await Task.Delay(_delay, waiting.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             _waiting = null;
         }
         while (_durable < _changes)

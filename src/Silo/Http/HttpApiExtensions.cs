@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using MtActors.Admin;
 using MtActors.Silo.Hosting;
 
 namespace MtActors.Silo.Http;
@@ -17,9 +18,11 @@ namespace MtActors.Silo.Http;
 /// Wires the HTTP API into the silo's WebApplication: <see cref="AddMtActorsHttpApi"/> before Build,
 /// <see cref="MapMtActorsHttpApi"/> after. Routes (see docs/operations.md):
 /// <list type="bullet">
-/// <item><c>GET /api/v1/authkeys/{auth_key_id}/sessions</c>, <c>GET|DELETE /api/v1/authkeys/{auth_key_id}/sessions/{session_id}</c>,
-/// <c>DELETE /api/v1/authkeys/{auth_key_id}</c> (admin) — <c>Authorization: Bearer &lt;token&gt;</c>;</item>
-/// <item><c>GET|POST /bot&lt;token&gt;/destroy_session?session_id=...</c>, <c>/get_session</c>, <c>/get_sessions</c>, and the
+/// <item><c>GET /api/v1/authkeys/{auth_key_id}</c>, <c>GET /api/v1/authkeys/{auth_key_id}/sessions</c>,
+/// <c>GET|DELETE /api/v1/authkeys/{auth_key_id}/sessions/{session_id}</c>, <c>DELETE /api/v1/authkeys/{auth_key_id}</c>
+/// (admin) — <c>Authorization: Bearer &lt;token&gt;</c>;</item>
+/// <item><c>GET|POST /bot&lt;token&gt;/destroy_session?session_id=...</c>, <c>/get_session</c>, <c>/get_sessions</c>,
+/// <c>/get_auth_key</c>, and the
 /// same under <c>/user&lt;token&gt;/</c> — the token in the path, as in the Telegram-style HTTP APIs.</item>
 /// </list>
 /// </summary>
@@ -49,6 +52,8 @@ public static partial class HttpApiExtensions
         services.AddSingleton<HttpApiHandlers>();
         services.AddHostedService<HttpApiStartupCheck>();
         services.AddProblemDetails();
+        // The response bodies are the shared JSON objects of MtActors.Admin: one shape with the CLI's --json.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
         services.AddOpenApi();
 
         services.AddRateLimiter(limiter =>
@@ -94,11 +99,17 @@ public static partial class HttpApiExtensions
             .WithTags(OpenApiTag)
             .RequireRateLimiting(RateLimitPolicy)
             .AddEndpointFilter(new CallerFilter(requiredScope: null, adminOnly: false));
+        api.MapGet("/authkeys/{authKeyId}",
+                (HttpContext c, string authKeyId, [FromServices] HttpApiHandlers h) => h.ShowAuthKeyAsync(c, authKeyId))
+            .WithName("GetAuthKey")
+            .WithSummary("Shows an auth key: kind, creation time, expiry, number of live sessions (never key material).")
+            .Produces<AuthKeyResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/authkeys/{authKeyId}/sessions",
                 (HttpContext c, string authKeyId, [FromServices] HttpApiHandlers h) => h.ListSessionsAsync(c, authKeyId))
             .WithName("ListSessions")
             .WithSummary("Lists the live sessions of an auth key (bot and user tokens: their own key).")
-            .Produces<SessionListResponse>();
+            .Produces<AuthKeySessionsResponse>();
         api.MapGet("/authkeys/{authKeyId}/sessions/{sessionId}",
                 (HttpContext c, string authKeyId, string sessionId, [FromServices] HttpApiHandlers h) =>
                     h.ShowSessionAsync(c, authKeyId, sessionId))
@@ -157,7 +168,14 @@ public static partial class HttpApiExtensions
                     h.ListSessionsAsync(c, authKeyId))
             .WithName("ListSessions" + suffix)
             .WithSummary($"Lists the live sessions of the {prefix} token's auth key.")
-            .Produces<SessionListResponse>();
+            .Produces<AuthKeySessionsResponse>();
+        group.MapMethods("/get_auth_key", methods,
+                (HttpContext c, [FromQuery(Name = "auth_key_id")] string? authKeyId, [FromServices] HttpApiHandlers h) =>
+                    h.ShowAuthKeyAsync(c, authKeyId))
+            .WithName("GetAuthKey" + suffix)
+            .WithSummary($"Shows the {prefix} token's auth key.")
+            .Produces<AuthKeyResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         AddProblems(group);
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using MtActors.Admin;
 using MtActors.Grains;
 using MtActors.Grains.Observability;
 
@@ -22,7 +23,23 @@ public sealed partial class HttpApiHandlers(IGrainFactory grains, ILogger<HttpAp
         }
 
         var ids = await grains.GetAuthKeyGrain(authKeyId).GetSessionIds();
-        return TypedResults.Ok(new SessionListResponse(Ids.Format(authKeyId), ids.Select(Ids.Format).ToArray()));
+        return TypedResults.Ok(AuthKeySessionsResponse.From(authKeyId, ids));
+    }
+
+    /// <summary>Shows an auth key (kind, times, number of live sessions; never key material); 404 when unknown.</summary>
+    public async Task<IResult> ShowAuthKeyAsync(HttpContext context, string? authKeyIdText)
+    {
+        var caller = CallerFilter.CallerOf(context);
+        if (!TryResolveKey(caller, authKeyIdText, out var authKeyId, out var problem))
+        {
+            return problem;
+        }
+
+        var grain = grains.GetAuthKeyGrain(authKeyId);
+        var key = await grain.Get();
+        return key is null
+            ? Problems.NotFound($"Auth key {Ids.Hex(authKeyId)} does not exist (never registered, destroyed, or expired).")
+            : TypedResults.Ok(AuthKeyResponse.From(key, (await grain.GetSessionIds()).Length));
     }
 
     /// <summary>Shows one session; 404 when it does not exist.</summary>
@@ -56,9 +73,9 @@ public sealed partial class HttpApiHandlers(IGrainFactory grains, ILogger<HttpAp
 
         var existed = await grains.GetSessionGrain(authKeyId, sessionId).Destroy();
         MtActorsMetrics.DestroySession(existed, MtActorsMetrics.Sources.Http);
-        var result = existed ? DestroySessionResponse.Ok : DestroySessionResponse.None;
-        LogDestroySession(logger, caller.Name, caller.ScopeName, Ids.Hex(authKeyId), Ids.Hex(sessionId), result);
-        return TypedResults.Ok(new DestroySessionResponse(result, Ids.Format(authKeyId), Ids.Format(sessionId)));
+        var response = DestroySessionResponse.From(authKeyId, sessionId, existed);
+        LogDestroySession(logger, caller.Name, caller.ScopeName, Ids.Hex(authKeyId), Ids.Hex(sessionId), response.Result);
+        return TypedResults.Ok(response);
     }
 
     /// <summary>destroy_auth_key (admin): destroys every session of the key, then the key.</summary>
@@ -70,18 +87,15 @@ public sealed partial class HttpApiHandlers(IGrainFactory grains, ILogger<HttpAp
             return problem;
         }
 
-        var outcome = await grains.GetAuthKeyGrain(authKeyId).DestroyAuthKey();
-        var result = outcome switch
-        {
-            DestroyAuthKeyResult.Ok => "destroy_auth_key_ok",
-            DestroyAuthKeyResult.None => "destroy_auth_key_none",
-            _ => "destroy_auth_key_fail",
-        };
-        MtActorsMetrics.DestroyAuthKey(result["destroy_auth_key_".Length..], MtActorsMetrics.Sources.Http);
-        LogDestroyAuthKey(logger, caller.Name, Ids.Hex(authKeyId), result);
+        var grain = grains.GetAuthKeyGrain(authKeyId);
+        var before = (await grain.GetSessionIds()).Length;
+        var outcome = await grain.DestroyAuthKey();
+        var response = DestroyAuthKeyResponse.From(authKeyId, outcome, before);
+        MtActorsMetrics.DestroyAuthKey(response.Result["destroy_auth_key_".Length..], MtActorsMetrics.Sources.Http);
+        LogDestroyAuthKey(logger, caller.Name, Ids.Hex(authKeyId), response.Result);
         return outcome == DestroyAuthKeyResult.Fail
             ? Problems.Unavailable($"destroy_auth_key_fail: auth key {Ids.Hex(authKeyId)} could not be destroyed now (storage error); retry.")
-            : TypedResults.Ok(new DestroyAuthKeyResponse(result, Ids.Format(authKeyId)));
+            : TypedResults.Ok(response);
     }
 
     /// <summary>

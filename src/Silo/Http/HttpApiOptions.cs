@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using MtActors.Admin;
 
 namespace MtActors.Silo.Http;
 

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using MtActors.Admin;
 using MtActors.Client;
 using MtActors.Grains.Tests.Infrastructure;
+using MtActors.Grains.Tests.Tools;
 
 namespace MtActors.Grains.Tests.Cli;
 
@@ -33,10 +35,10 @@ public sealed class AuthKeyCommandTests(CliFixture fx)
 
         var json = (await Mtactors.RunAsync(Local("authkey", "show", id.ToString(), "--json"))).Expect(0);
         using var doc = JsonDocument.Parse(json.Out);
-        Assert.Equal(["_", "auth_key_id", "kind", "created_at", "expires_at", "session_count"],
-            doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray());
-        Assert.Equal("auth_key", doc.RootElement.GetProperty("_").GetString());
-        Assert.Equal(id, doc.RootElement.GetProperty("auth_key_id").GetInt64());
+        JsonShapes.Assert(JsonShapes.AuthKey, doc.RootElement);
+        Assert.Equal(id, doc.RootElement.Id("auth_key_id"));
+        Assert.Equal("permanent", doc.RootElement.GetProperty("kind").GetString());
+        Assert.Equal(info.CreatedAt, doc.RootElement.GetProperty("created_at").GetDateTimeOffset());
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("expires_at").ValueKind);
         Assert.Equal(3, doc.RootElement.GetProperty("session_count").GetInt32());
 
@@ -56,6 +58,7 @@ public sealed class AuthKeyCommandTests(CliFixture fx)
             await fx.Grains.GetAuthKeyGrain(id).Register(new AuthKeyRegistration(key, AuthKeyKind.Temporary, expires, null)));
         var r = (await Mtactors.RunAsync(Local("auth-key", "show", id.ToString(), "--json"))).Expect(0);
         using var doc = JsonDocument.Parse(r.Out);
+        JsonShapes.Assert(JsonShapes.AuthKey, doc.RootElement);
         Assert.Equal("temporary", doc.RootElement.GetProperty("kind").GetString());
         Assert.Equal(expires, DateTimeOffset.Parse(doc.RootElement.GetProperty("expires_at").GetString()!));
         Assert.Equal(0, doc.RootElement.GetProperty("session_count").GetInt32());
@@ -82,9 +85,10 @@ public sealed class AuthKeyCommandTests(CliFixture fx)
 
         var json = (await Mtactors.RunAsync(Local("authkey", "sessions", key.ToString(), "--json"))).Expect(0);
         using var doc = JsonDocument.Parse(json.Out);
-        Assert.Equal("auth_key_sessions", doc.RootElement.GetProperty("_").GetString());
+        JsonShapes.Assert(JsonShapes.AuthKeySessions, doc.RootElement);
+        Assert.Equal(key, doc.RootElement.Id("auth_key_id"));
         Assert.Equal(4, doc.RootElement.GetProperty("count").GetInt32());
-        Assert.Equal(sessions.Order(), doc.RootElement.GetProperty("session_ids").EnumerateArray().Select(e => e.GetInt64()).Order());
+        Assert.Equal(sessions.Order(), doc.RootElement.IdArray("session_ids").Order());
     }
 
     [Fact]
@@ -110,8 +114,9 @@ public sealed class AuthKeyCommandTests(CliFixture fx)
         var again = (await Mtactors.RunAsync(Local("authkey", "destroy", key.ToString(), "--json"))).Expect(0);
         using (var doc = JsonDocument.Parse(again.Out))
         {
-            Assert.Equal("destroy_auth_key_none", doc.RootElement.GetProperty("_").GetString());
-            Assert.Equal(key, doc.RootElement.GetProperty("auth_key_id").GetInt64());
+            JsonShapes.Assert(JsonShapes.DestroyAuthKeyNone, doc.RootElement);
+            Assert.Equal("destroy_auth_key_none", doc.RootElement.GetProperty("result").GetString());
+            Assert.Equal(key, doc.RootElement.Id("auth_key_id"));
         }
 
         Assert.Equal(ExitCodes.NotFound, (await Mtactors.RunAsync(Local("authkey", "show", key.ToString()))).ExitCode);
@@ -124,8 +129,9 @@ public sealed class AuthKeyCommandTests(CliFixture fx)
         var r = (await Mtactors.RunAsync(false, Local("authkey", "destroy", key.ToString(), "--json"))).Expect(0);
         Assert.Equal("", r.Err);
         using var doc = JsonDocument.Parse(r.Out);
-        Assert.Equal(["_", "auth_key_id", "sessions_destroyed"], doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray());
-        Assert.Equal("destroy_auth_key_ok", doc.RootElement.GetProperty("_").GetString());
+        JsonShapes.Assert(JsonShapes.DestroyAuthKeyOk, doc.RootElement);
+        Assert.Equal("destroy_auth_key_ok", doc.RootElement.GetProperty("result").GetString());
+        Assert.Equal(key, doc.RootElement.Id("auth_key_id"));
         Assert.Equal(2, doc.RootElement.GetProperty("sessions_destroyed").GetInt32());
     }
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
+using MtActors.Admin;
 using MtActors.Client;
 using MtActors.Client.Storage;
 using MtActors.Grains.Tests.Infrastructure;
+using MtActors.Grains.Tests.Tools;
 
 namespace MtActors.Grains.Tests.Cli;
 
@@ -35,8 +37,8 @@ public sealed class SessionCommandTests(CliFixture fx)
     private static string[] On(string db, string serviceId, params string[] args) =>
         [.. args, "--connection", db, "--service-id", serviceId, "--json"];
 
-    private static List<(long A, long S)> Ids(JsonElement sessions) =>
-        [.. sessions.EnumerateArray().Select(e => (e.GetProperty("auth_key_id").GetInt64(), e.GetProperty("session_id").GetInt64()))];
+    private static List<(long A, long S)> IdPairs(JsonElement sessions) =>
+        [.. sessions.EnumerateArray().Select(e => (e.Id("auth_key_id"), e.Id("session_id")))];
 
     [Fact]
     public async Task List_pages_cover_the_table_once_in_a_stable_order_with_page_numbers_and_with_cursors()
@@ -50,16 +52,17 @@ public sealed class SessionCommandTests(CliFixture fx)
             var r = (await Mtactors.RunAsync(On(db, serviceId, "sessions", "list", "--page-size", "1000", "--page", page.ToString()))).Expect(0);
             using var doc = JsonDocument.Parse(r.Out);
             var root = doc.RootElement;
-            Assert.Equal("sessions", root.GetProperty("_").GetString());
+            JsonShapes.Assert(JsonShapes.StoredSessionPage, root);
             Assert.Equal(2100, root.GetProperty("total").GetInt64());
             Assert.Equal(page, root.GetProperty("page").GetInt32());
             Assert.Equal(1000, root.GetProperty("page_size").GetInt32());
             var expectedCount = page switch { 1 or 2 => 1000, 3 => 100, _ => 0 };
             Assert.Equal(expectedCount, root.GetProperty("count").GetInt32());
             Assert.Equal(page < 3 ? JsonValueKind.String : JsonValueKind.Null, root.GetProperty("next_cursor").ValueKind);
-            byPage.AddRange(Ids(root.GetProperty("sessions")));
+            byPage.AddRange(IdPairs(root.GetProperty("sessions")));
             foreach (var s in root.GetProperty("sessions").EnumerateArray())
             {
+                JsonShapes.Assert(JsonShapes.StoredSession, s);
                 Assert.True(DateTimeOffset.TryParse(s.GetProperty("last_write_at").GetString(), out _));
             }
         }
@@ -77,7 +80,7 @@ public sealed class SessionCommandTests(CliFixture fx)
                 : ["sessions", "list", "--page-size", "750", "--after", cursor];
             var r = (await Mtactors.RunAsync(On(db, serviceId, args))).Expect(0);
             using var doc = JsonDocument.Parse(r.Out);
-            byCursor.AddRange(Ids(doc.RootElement.GetProperty("sessions")));
+            byCursor.AddRange(IdPairs(doc.RootElement.GetProperty("sessions")));
             cursor = doc.RootElement.GetProperty("next_cursor").GetString();
             pages++;
         }
@@ -92,11 +95,11 @@ public sealed class SessionCommandTests(CliFixture fx)
     {
         var (db, serviceId, sorted) = await TableAsync(keys: 3, perKey: 40);
         var key = sorted[50].A;
-        var r = (await Mtactors.RunAsync(On(db, serviceId, "session", "ls", "--auth-key", Client.Ids.Hex(key), "-n", "25", "-p", "2"))).Expect(0);
+        var r = (await Mtactors.RunAsync(On(db, serviceId, "session", "ls", "--auth-key", Ids.Hex(key), "-n", "25", "-p", "2"))).Expect(0);
         using var doc = JsonDocument.Parse(r.Out);
-        Assert.Equal(key, doc.RootElement.GetProperty("auth_key_id").GetInt64());
+        Assert.Equal(key, doc.RootElement.Id("auth_key_id"));
         Assert.Equal(40, doc.RootElement.GetProperty("total").GetInt64());
-        Assert.Equal(sorted.Where(x => x.A == key).Skip(25).ToList(), Ids(doc.RootElement.GetProperty("sessions")));
+        Assert.Equal(sorted.Where(x => x.A == key).Skip(25).ToList(), IdPairs(doc.RootElement.GetProperty("sessions")));
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("next_cursor").ValueKind);
     }
 
@@ -111,8 +114,8 @@ public sealed class SessionCommandTests(CliFixture fx)
         for (var i = 0; i < 25; i++)
         {
             var cols = lines[i + 1].Split("  ");
-            Assert.Equal(Client.Ids.Hex(sorted[i].A), cols[0]);
-            Assert.Equal(Client.Ids.Hex(sorted[i].S), cols[1]);
+            Assert.Equal(Ids.Hex(sorted[i].A), cols[0]);
+            Assert.Equal(Ids.Hex(sorted[i].S), cols[1]);
         }
 
         var next = new SessionCursor(sorted[24].A, sorted[24].S).ToString();
@@ -120,7 +123,7 @@ public sealed class SessionCommandTests(CliFixture fx)
 
         // The cursor printed there continues exactly after row 25.
         var second = (await Mtactors.RunAsync("sessions", "list", "--connection", db, "--service-id", serviceId, "-n", "25", "--after", next)).Expect(0);
-        Assert.Equal(Client.Ids.Hex(sorted[25].S), second.Out.Split('\n')[1].Split("  ")[1]);
+        Assert.Equal(Ids.Hex(sorted[25].S), second.Out.Split('\n')[1].Split("  ")[1]);
     }
 
     [Fact]
@@ -131,9 +134,15 @@ public sealed class SessionCommandTests(CliFixture fx)
         Assert.Equal("", quiet.Err);
         using (var doc = JsonDocument.Parse(quiet.Out))
         {
+            // The same object as one page: every field, in the same order.
+            JsonShapes.Assert(JsonShapes.StoredSessionPage, doc.RootElement);
+            Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("page").ValueKind);
+            Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("page_size").ValueKind);
+            Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("next_cursor").ValueKind);
+            JsonShapes.Assert(JsonShapes.StoredSession, doc.RootElement.GetProperty("sessions")[0]);
             Assert.Equal(2500, doc.RootElement.GetProperty("count").GetInt64());
             Assert.Equal(2500, doc.RootElement.GetProperty("total").GetInt64());
-            Assert.Equal(sorted, Ids(doc.RootElement.GetProperty("sessions")));
+            Assert.Equal(sorted, IdPairs(doc.RootElement.GetProperty("sessions")));
         }
 
         var terminal = (await Mtactors.RunAsync(true, On(db, serviceId, "sessions", "list", "--all", "--page-size", "100"))).Expect(0);
@@ -170,8 +179,8 @@ public sealed class SessionCommandTests(CliFixture fx)
         var (key, sessions) = await fx.NewKeyWithSessionsAsync(3);
         var r = (await Mtactors.RunAsync(Local("sessions", "list", "--auth-key", key.ToString(), "--json"))).Expect(0);
         using var doc = JsonDocument.Parse(r.Out);
-        Assert.Equal(sessions.Order().ToList(), Ids(doc.RootElement.GetProperty("sessions")).Select(x => x.S).ToList());
-        Assert.All(Ids(doc.RootElement.GetProperty("sessions")), x => Assert.Equal(key, x.A));
+        Assert.Equal(sessions.Order().ToList(), IdPairs(doc.RootElement.GetProperty("sessions")).Select(x => x.S).ToList());
+        Assert.All(IdPairs(doc.RootElement.GetProperty("sessions")), x => Assert.Equal(key, x.A));
     }
 
     [Fact]
@@ -237,22 +246,19 @@ public sealed class SessionCommandTests(CliFixture fx)
         var info = await fx.Grains.GetSessionGrain(key, sessions[0]).GetInfo();
         Assert.NotNull(info);
 
-        var text = (await Mtactors.RunAsync(Local("session", "show", Client.Ids.Hex(key), sessions[0].ToString()))).Expect(0);
-        Assert.Contains($"session_id             {sessions[0]} ({Client.Ids.Hex(sessions[0])})", text.Out);
+        var text = (await Mtactors.RunAsync(Local("session", "show", Ids.Hex(key), sessions[0].ToString()))).Expect(0);
+        Assert.Contains($"session_id             {sessions[0]} ({Ids.Hex(sessions[0])})", text.Out);
         Assert.Contains($"unique_id              {info.UniqueId} ", text.Out);
         Assert.Equal(10, text.Out.TrimEnd().Split('\n').Length);
 
         var json = (await Mtactors.RunAsync(Local("session", "show", key.ToString(), sessions[0].ToString(), "--json"))).Expect(0);
         using var doc = JsonDocument.Parse(json.Out);
         var root = doc.RootElement;
-        Assert.Equal(
-            ["_", "auth_key_id", "session_id", "unique_id", "created_at", "last_activity_at", "first_msg_id",
-             "last_client_msg_id", "last_server_msg_id", "content_messages_sent", "current_salt"],
-            root.EnumerateObject().Select(p => p.Name).ToArray());
-        Assert.Equal("session", root.GetProperty("_").GetString());
-        Assert.Equal(key, root.GetProperty("auth_key_id").GetInt64());
-        Assert.Equal(info.UniqueId, root.GetProperty("unique_id").GetInt64());
-        Assert.Equal(info.FirstMsgId, root.GetProperty("first_msg_id").GetInt64());
+        JsonShapes.Assert(JsonShapes.Session, root);
+        Assert.Equal(key, root.Id("auth_key_id"));
+        Assert.Equal(info.UniqueId, root.Id("unique_id"));
+        Assert.Equal(info.FirstMsgId, root.Id("first_msg_id"));
+        Assert.Equal(info.CurrentSalt, root.Id("current_salt"));
         Assert.Equal(info.CreatedAt, DateTimeOffset.Parse(root.GetProperty("created_at").GetString()!));
     }
 
@@ -263,7 +269,7 @@ public sealed class SessionCommandTests(CliFixture fx)
         var r = await Mtactors.RunAsync(Local("session", "show", key.ToString(), "42", "--json"));
         Assert.Equal(ExitCodes.NotFound, r.ExitCode);
         Assert.Equal("", r.Out);
-        Assert.Equal($"error: session 42 (0x000000000000002a) of auth key {key} ({Client.Ids.Hex(key)}) does not exist", r.Err.TrimEnd());
+        Assert.Equal($"error: session 42 (0x000000000000002a) of auth key {key} ({Ids.Hex(key)}) does not exist", r.Err.TrimEnd());
     }
 
     [Fact]
@@ -273,9 +279,10 @@ public sealed class SessionCommandTests(CliFixture fx)
         var first = (await Mtactors.RunAsync(Local("session", "destroy", key.ToString(), sessions[0].ToString(), "--json"))).Expect(0);
         using (var doc = JsonDocument.Parse(first.Out))
         {
-            Assert.Equal("destroy_session_ok", doc.RootElement.GetProperty("_").GetString());
-            Assert.Equal(key, doc.RootElement.GetProperty("auth_key_id").GetInt64());
-            Assert.Equal(sessions[0], doc.RootElement.GetProperty("session_id").GetInt64());
+            JsonShapes.Assert(JsonShapes.DestroySession, doc.RootElement);
+            Assert.Equal("destroy_session_ok", doc.RootElement.GetProperty("result").GetString());
+            Assert.Equal(key, doc.RootElement.Id("auth_key_id"));
+            Assert.Equal(sessions[0], doc.RootElement.Id("session_id"));
         }
 
         var second = (await Mtactors.RunAsync(Local("session", "destroy", key.ToString(), sessions[0].ToString()))).Expect(0);

@@ -136,18 +136,4 @@ public sealed class CliTests(PostgresFixture pg)
         Assert.Equal("", r.Out);
         Assert.StartsWith("error: ", r.Err);
     }
-
-    [Theory]
-    [InlineData("42", 42L)]
-    [InlineData("-5", -5L)]
-    [InlineData("0x2a", 42L)]
-    [InlineData("0XFFFFFFFFFFFFFFFF", -1L)]
-    [InlineData("18446744073709551615", -1L)]
-    [InlineData("9223372036854775807", long.MaxValue)]
-    [InlineData("0x8000000000000000", long.MinValue)]
-    public void Ids_are_decimal_or_hex_64_bit_numbers(string text, long expected)
-    {
-        Assert.True(Ids.TryParse(text, out var value, out var error), error);
-        Assert.Equal(expected, value);
-    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MtActors.Grains.Tests.Infrastructure;
+using MtActors.Grains.Tests.Tools;
 using MtActors.Silo.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -62,8 +63,8 @@ public sealed class EmbeddedSiloTests
                     "session", "show", authKeyId.ToString(), "0x" + sessionId.ToString("x"), "--data-dir", dataDirectory, "--json");
                 Assert.True(shown.ExitCode == 0, shown.Err);
                 using var info = JsonDocument.Parse(shown.Out);
-                Assert.Equal(uniqueId, info.RootElement.GetProperty("unique_id").GetInt64());
-                Assert.Equal(sessionId, info.RootElement.GetProperty("session_id").GetInt64());
+                Assert.Equal(uniqueId, info.RootElement.Id("unique_id"));
+                Assert.Equal(sessionId, info.RootElement.Id("session_id"));
 
                 var listed = await CliRunner.RunAsync("authkey", "sessions", authKeyId.ToString(), "--data-dir", dataDirectory);
                 Assert.Equal(0, listed.ExitCode);

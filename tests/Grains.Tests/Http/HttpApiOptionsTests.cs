@@ -80,33 +80,6 @@ public sealed class HttpApiOptionsTests
         Assert.Contains("MtActors:Observability:ReadyTimeoutSeconds must be 1..60 (got 0)", obs.Message);
     }
 
-    [Theory]
-    [InlineData("0", 0L)]
-    [InlineData("-1", -1L)]
-    [InlineData("9223372036854775807", long.MaxValue)]
-    [InlineData("18446744073709551615", -1L)]
-    [InlineData("0xffffffffffffffff", -1L)]
-    [InlineData("0X10", 16L)]
-    [InlineData(" 42 ", 42L)]
-    public void Ids_in_decimal_or_hex(string text, long expected)
-    {
-        Assert.True(Ids.TryParse("session_id", text, out var value, out var error), error);
-        Assert.Equal(expected, value);
-    }
-
-    [Theory]
-    [InlineData("", "session_id is required")]
-    [InlineData("0x", "not a 64-bit hex id")]
-    [InlineData("0x10000000000000000", "not a 64-bit hex id")]
-    [InlineData("18446744073709551616", "not a 64-bit id")]
-    [InlineData("1e5", "not a 64-bit id")]
-    [InlineData("0x-1", "not a 64-bit hex id")]
-    public void Bad_ids_are_refused_with_the_reason(string text, string reason)
-    {
-        Assert.False(Ids.TryParse("session_id", text, out _, out var error));
-        Assert.Contains(reason, error);
-    }
-
     [Fact]
     public void Tokens_are_found_only_exactly()
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using MtActors.Grains.Tests.Infrastructure;
+using MtActors.Grains.Tests.Tools;
 
 namespace MtActors.Grains.Tests.Http;
 
@@ -35,12 +36,14 @@ public sealed class HttpApiTests(HttpFixture f)
         var path = $"/api/v1/authkeys/{f.BotKey}/sessions/{session}";
 
         var first = await JsonAsync(await Silo.SendAsync(HttpMethod.Delete, path, HttpFixture.BotToken), HttpStatusCode.OK);
+        JsonShapes.Assert(JsonShapes.DestroySession, first);
         Assert.Equal("destroy_session_ok", first.GetProperty("result").GetString());
         Assert.Equal(session.ToString(), first.GetProperty("session_id").GetString()); // int64 as a decimal string
         Assert.Equal(f.BotKey.ToString(), first.GetProperty("auth_key_id").GetString());
         Assert.Equal(0, await Sql.SessionRowsAsync(Silo.ConnectionString, Silo.ServiceId, f.BotKey, session));
 
         var second = await JsonAsync(await Silo.SendAsync(HttpMethod.Delete, path, HttpFixture.AdminToken), HttpStatusCode.OK);
+        JsonShapes.Assert(JsonShapes.DestroySession, second);
         Assert.Equal("destroy_session_none", second.GetProperty("result").GetString());
         Assert.Null(await Silo.Grains.GetSessionGrain(f.BotKey, session).GetInfo());
     }
@@ -78,20 +81,26 @@ public sealed class HttpApiTests(HttpFixture f)
         var s2 = await f.NewSessionAsync(f.UserKey);
 
         var list = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/user{HttpFixture.UserToken}/get_sessions"), HttpStatusCode.OK);
-        var ids = list.GetProperty("sessions").EnumerateArray().Select(e => e.GetString()).ToList();
-        Assert.Contains(s1.ToString(), ids);
-        Assert.Contains(s2.ToString(), ids);
+        JsonShapes.Assert(JsonShapes.AuthKeySessions, list);
+        Assert.Equal(f.UserKey, list.Id("auth_key_id"));
+        var ids = list.IdArray("session_ids");
+        Assert.Contains(s1, ids);
+        Assert.Contains(s2, ids);
+        Assert.Equal(ids.Length, list.GetProperty("count").GetInt32());
         var adminList = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{Hex(f.UserKey)}/sessions", HttpFixture.AdminToken), HttpStatusCode.OK);
-        Assert.Equal(ids.Order(), adminList.GetProperty("sessions").EnumerateArray().Select(e => e.GetString()).Order());
+        JsonShapes.Assert(JsonShapes.AuthKeySessions, adminList);
+        Assert.Equal(ids.Order(), adminList.IdArray("session_ids").Order());
 
         var info = await Silo.Grains.GetSessionGrain(f.UserKey, s1).GetInfo();
         Assert.NotNull(info);
         var shown = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{f.UserKey}/sessions/{s1}", HttpFixture.UserToken), HttpStatusCode.OK);
+        JsonShapes.Assert(JsonShapes.Session, shown);
+        Assert.Equal(info.CreatedAt, shown.GetProperty("created_at").GetDateTimeOffset());
         Assert.Equal(s1.ToString(), shown.GetProperty("session_id").GetString());
         Assert.Equal(info.UniqueId.ToString(), shown.GetProperty("unique_id").GetString());
         Assert.Equal(info.FirstMsgId.ToString(), shown.GetProperty("first_msg_id").GetString());
         var viaPath = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/user{HttpFixture.UserToken}/get_session?session_id={s1}"), HttpStatusCode.OK);
-        Assert.Equal(shown.GetProperty("unique_id").GetString(), viaPath.GetProperty("unique_id").GetString());
+        Assert.Equal(shown.GetRawText(), viaPath.GetRawText());
 
         var missing = await ProblemAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{f.UserKey}/sessions/12345", HttpFixture.AdminToken), HttpStatusCode.NotFound);
         Assert.Contains("does not exist", missing.GetProperty("detail").GetString());
@@ -149,7 +158,7 @@ public sealed class HttpApiTests(HttpFixture f)
         Assert.Contains("session_id '0x1234567890abcdef1' is not a 64-bit hex id", tooLong.GetProperty("detail").GetString());
 
         var overflow = await ProblemAsync(await Silo.SendAsync(HttpMethod.Get, "/api/v1/authkeys/18446744073709551616/sessions", HttpFixture.AdminToken), HttpStatusCode.BadRequest);
-        Assert.Contains("auth_key_id", overflow.GetProperty("detail").GetString());
+        Assert.Equal("auth_key_id '18446744073709551616' is out of the 64-bit range (-9223372036854775808..18446744073709551615).", overflow.GetProperty("detail").GetString());
 
         var missing = await ProblemAsync(await Silo.SendAsync(HttpMethod.Get, $"/bot{HttpFixture.BotToken}/destroy_session"), HttpStatusCode.BadRequest);
         Assert.Contains("session_id is required", missing.GetProperty("detail").GetString());
@@ -168,13 +177,47 @@ public sealed class HttpApiTests(HttpFixture f)
         Assert.Equal(AuthKeyRegisterResult.Registered,
             await Silo.Grains.GetAuthKeyGrain(id).Register(new AuthKeyRegistration(key, AuthKeyKind.Permanent, null, null)));
         var s1 = await f.NewSessionAsync(id);
+        await f.NewSessionAsync(id);
 
         var first = await JsonAsync(await Silo.SendAsync(HttpMethod.Delete, $"/api/v1/authkeys/{Hex(id)}", HttpFixture.AdminToken), HttpStatusCode.OK);
+        JsonShapes.Assert(JsonShapes.DestroyAuthKeyOk, first);
         Assert.Equal("destroy_auth_key_ok", first.GetProperty("result").GetString());
+        Assert.Equal(id, first.Id("auth_key_id"));
+        Assert.Equal(2, first.GetProperty("sessions_destroyed").GetInt32());
         Assert.Null(await Silo.Grains.GetAuthKeyGrain(id).Get());
         Assert.Equal(0, await Sql.SessionRowsAsync(Silo.ConnectionString, Silo.ServiceId, id, s1));
         var second = await JsonAsync(await Silo.SendAsync(HttpMethod.Delete, $"/api/v1/authkeys/{id}", HttpFixture.AdminToken), HttpStatusCode.OK);
+        JsonShapes.Assert(JsonShapes.DestroyAuthKeyNone, second);
         Assert.Equal("destroy_auth_key_none", second.GetProperty("result").GetString());
+    }
+
+    [Fact]
+    public async Task An_auth_key_is_shown_to_its_own_token_and_to_admin_never_with_key_material()
+    {
+        var session = await f.NewSessionAsync(f.UserKey);
+        var info = await Silo.Grains.GetAuthKeyGrain(f.UserKey).Get();
+        Assert.NotNull(info);
+        var count = (await Silo.Grains.GetAuthKeyGrain(f.UserKey).GetSessionIds()).Length;
+        Assert.True(count >= 1, $"session {session} is not listed");
+
+        var shown = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{f.UserKey}", HttpFixture.UserToken), HttpStatusCode.OK);
+        JsonShapes.Assert(JsonShapes.AuthKey, shown);
+        Assert.Equal(f.UserKey, shown.Id("auth_key_id"));
+        Assert.Equal("permanent", shown.GetProperty("kind").GetString());
+        Assert.Equal(info.CreatedAt, shown.GetProperty("created_at").GetDateTimeOffset());
+        Assert.Equal(JsonValueKind.Null, shown.GetProperty("expires_at").ValueKind);
+        Assert.Equal(count, shown.GetProperty("session_count").GetInt32());
+        Assert.DoesNotContain(Convert.ToHexString(info.Key.AsSpan(0, 8)), shown.GetRawText(), StringComparison.OrdinalIgnoreCase);
+
+        var viaPath = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/user{HttpFixture.UserToken}/get_auth_key"), HttpStatusCode.OK);
+        Assert.Equal(shown.GetRawText(), viaPath.GetRawText());
+        var asAdmin = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{Hex(f.UserKey)}", HttpFixture.AdminToken), HttpStatusCode.OK);
+        Assert.Equal(shown.GetRawText(), asAdmin.GetRawText());
+
+        await ProblemAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{f.UserKey}", HttpFixture.BotToken), HttpStatusCode.Forbidden);
+        var unknown = TestData.NewKey().Id;
+        var missing = await ProblemAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{unknown}", HttpFixture.AdminToken), HttpStatusCode.NotFound);
+        Assert.Contains("does not exist", missing.GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -223,7 +266,8 @@ public sealed class HttpApiTests(HttpFixture f)
         foreach (var expected in (string[])[
                      "/api/v1/authkeys/{authKeyId}/sessions", "/api/v1/authkeys/{authKeyId}/sessions/{sessionId}",
                      "/api/v1/authkeys/{authKeyId}", "/{bot_token}/destroy_session", "/{bot_token}/get_session",
-                     "/{bot_token}/get_sessions", "/{user_token}/destroy_session", "/{user_token}/get_session", "/{user_token}/get_sessions"])
+                     "/{bot_token}/get_sessions", "/{bot_token}/get_auth_key", "/{user_token}/destroy_session",
+                     "/{user_token}/get_session", "/{user_token}/get_sessions", "/{user_token}/get_auth_key"])
         {
             Assert.Contains(expected, paths);
         }

@@ -27,6 +27,12 @@ public sealed class NodeClient
     /// <summary>mtcute (@mtcute/node 0.30.3): transports intermediate | padded | obfuscated | obfuscated-padded.</summary>
     public static NodeClient Mtcute { get; } = new("mtcute", "mtcute.mjs");
 
+    /// <summary>
+    /// Any other script under tests/Interop.Tests/js (e.g. <c>examples/gramjs-connect.cjs</c>), run with the same hard
+    /// timeout; its stdout need not be a driver's JSON line (<see cref="ClientRun.Stdout"/> has it).
+    /// </summary>
+    public static NodeClient ForScript(string relativePath) => new(Path.GetFileName(relativePath), relativePath);
+
     /// <summary>Time the runner grants beyond the script's own deadline before it kills the process tree.</summary>
     public static TimeSpan HardTimeoutMargin { get; } = TimeSpan.FromSeconds(15);
 
