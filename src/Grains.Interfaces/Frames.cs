@@ -2,8 +2,9 @@ using System.Collections.Immutable;
 
 namespace MtActors.Grains;
 
-// The gateway <-> session grain contract (coord/phase2-contract.md): one ISessionGrain.ProcessFrame call per
-// decrypted frame. The gateway decrypts and encrypts; every protocol rule lives in the session grain.
+// The gateway <-> session grain contract (coord/phase2-contract.md): ISessionGrain.ProcessFrame for one decrypted
+// frame, ISessionGrain.ProcessFrames for several already buffered frames of one session (the same rules, in order).
+// The gateway decrypts and encrypts; every protocol rule lives in the session grain.
 
 /// <summary>One decrypted MTProto frame of a session, as the gateway hands it to <see cref="ISessionGrain.ProcessFrame"/>.</summary>
 /// <param name="Salt">The salt from the frame's internal header.</param>
@@ -51,3 +52,12 @@ public sealed record FrameResult(
     /// <summary>The answer for a frame whose auth key is unknown.</summary>
     public static FrameResult KeyUnknown { get; } = new(FrameDisposition.AuthKeyUnknown, 0, [], 0);
 }
+
+/// <summary>The answers to a prefix of the frames given to <see cref="ISessionGrain.ProcessFrames"/>.</summary>
+/// <param name="Results">One per processed frame, in order (at least one unless <paramref name="Error"/> is set).</param>
+/// <param name="Error">
+/// Set when frame number <c>Results.Length</c> failed (what <see cref="ISessionGrain.ProcessFrame"/> would have thrown):
+/// the caller sends the answers before it and then treats it as a failed call.
+/// </param>
+[GenerateSerializer, Immutable, Alias("mtactors.FrameBatchResult")]
+public sealed record FrameBatchResult(ImmutableArray<FrameResult> Results, string? Error);

@@ -25,6 +25,17 @@ public interface ISessionGrain : IGrainWithGuidKey
     Task<FrameResult> ProcessFrame(IncomingFrame frame);
 
     /// <summary>
+    /// Several decrypted frames of this session from one connection, in the order received: exactly as if
+    /// <see cref="ProcessFrame"/> were called for each in turn, each one awaited before the next. Answers a prefix:
+    /// it stops after a frame that ran API handlers or destroy_* (so that a slow query does not hold back the answers
+    /// before it), after a frame whose disposition is not <see cref="FrameDisposition.Continue"/>, and at the first
+    /// frame that failed (<see cref="FrameBatchResult.Error"/>; the frames before it are answered). The caller
+    /// sends the rest in another call.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<FrameBatchResult> ProcessFrames(ImmutableArray<IncomingFrame> frames);
+
+    /// <summary>
     /// Registers the messages of one decrypted frame (the top-level message first, then the contents of a
     /// container): checks the salt, then each msg_id (the 300 s / 30 s time window on the top-level one only)
     /// and seq_no order, and creates the session on its first accepted message.

@@ -84,7 +84,34 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         }
     }
 
-    public async Task<FrameResult> ProcessFrame(IncomingFrame frame)
+    public async Task<FrameResult> ProcessFrame(IncomingFrame frame) => (await ProcessOneAsync(frame)).Result;
+
+    public async Task<FrameBatchResult> ProcessFrames(ImmutableArray<IncomingFrame> frames)
+    {
+        if (frames.IsDefaultOrEmpty) throw new ArgumentException("ProcessFrames needs at least one frame.", nameof(frames));
+        var results = ImmutableArray.CreateBuilder<FrameResult>(frames.Length);
+        foreach (IncomingFrame frame in frames)
+        {
+            FrameResult result;
+            bool ranCalls;
+            try
+            {
+                (result, ranCalls) = await ProcessOneAsync(frame);
+            }
+            catch (Exception ex) when (results.Count > 0)
+            {
+                // The frames before it are answered; the caller treats this one as a failed call.
+                LogBatchFrameFailed(ex, _authKeyId, _sessionId, results.Count);
+                return new FrameBatchResult(results.ToImmutable(), ex.GetType().Name + ": " + ex.Message);
+            }
+            results.Add(result);
+            if (ranCalls || result.Disposition != FrameDisposition.Continue) break;
+        }
+        return new FrameBatchResult(results.ToImmutable(), null);
+    }
+
+    /// <summary>One frame; RanCalls: it ran API handlers or destroy_* outside the state lock.</summary>
+    private async Task<(FrameResult Result, bool RanCalls)> ProcessOneAsync(IncomingFrame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
         FramePlan plan;
@@ -93,10 +120,10 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         {
             ThrowIfFenced();
             AuthKeySessionBinding? binding = await BindAsync();
-            if (binding is null) return FrameResult.KeyUnknown;
+            if (binding is null) return (FrameResult.KeyUnknown, false);
             plan = _core.BeginFrame(frame, binding, _sessionId, _authKeyId, _clock.GetUtcNow());
             if (plan.Created) _unconfirmed = true;
-            if (plan.Calls.Count == 0) return await CompleteAsync(plan);
+            if (plan.Calls.Count == 0) return (await CompleteAsync(plan), false);
         }
         finally
         {
@@ -142,7 +169,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         await _gate.WaitAsync();
         try
         {
-            return await CompleteAsync(plan);
+            return (await CompleteAsync(plan), true);
         }
         finally
         {
@@ -446,6 +473,9 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     {
         if (_fenced) throw new InvalidOperationException($"session {_authKeyId:x16}:{_sessionId:x16}: stale activation, retry");
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {AuthKeyId} {SessionId}: frame {Index} of a batch failed; the frames before it are answered")]
+    private partial void LogBatchFrameFailed(Exception ex, long authKeyId, long sessionId, int index);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {AuthKeyId} {SessionId}: destroy_session of {TargetSessionId} failed; answered none")]
     private partial void LogDestroySessionFailed(Exception ex, long authKeyId, long sessionId, long targetSessionId);

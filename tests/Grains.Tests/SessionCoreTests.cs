@@ -74,6 +74,33 @@ public sealed class SessionCoreTests
     }
 
     [Fact]
+    public void The_salt_cache_answers_as_the_schedule_across_rotations_and_a_change_of_seed()
+    {
+        byte[] seed = _binding.SaltSeed;
+        byte[] other = [.. seed];
+        other[0] ^= 1;
+        const long initial = 0x1234_5678_9abc_def0;
+        var cache = new SaltCache();
+        DateTimeOffset start = DateTimeOffset.FromUnixTimeSeconds(SaltSchedule.PeriodOf(T0) * SaltSchedule.PeriodSeconds);
+        int[] offsets = [0, 1, 1799, 1800, 1801, 3599, 3600, 3601, 9000, 5400, 0];
+        foreach (byte[] s in new[] { seed, other, seed })
+        {
+            foreach (int offset in offsets)
+            {
+                DateTimeOffset at = start.AddSeconds(offset);
+                Assert.Equal(SaltSchedule.Current(s, at), cache.Current(s, at));
+                foreach (int p in new[] { -2, -1, 0, 1 })
+                {
+                    long candidate = SaltSchedule.Current(s, at.AddSeconds(p * SaltSchedule.PeriodSeconds));
+                    Assert.Equal(SaltSchedule.IsAccepted(s, candidate, at, null, T0), cache.IsAccepted(s, candidate, at, null, T0));
+                }
+                Assert.Equal(SaltSchedule.IsAccepted(s, initial, at, initial, T0), cache.IsAccepted(s, initial, at, initial, T0));
+                Assert.False(cache.IsAccepted(s, SaltSchedule.Current(s == seed ? other : seed, at), at, null, T0));
+            }
+        }
+    }
+
+    [Fact]
     public void Initial_handshake_salt_is_accepted_for_the_first_period_plus_grace()
     {
         byte[] seed = _binding.SaltSeed;

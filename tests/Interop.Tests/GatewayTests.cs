@@ -180,6 +180,75 @@ public sealed class GatewayTests(TightServerFixture fixture)
     }
 
     [Fact]
+    public async Task Frames_of_two_sessions_sent_back_to_back_in_one_write_are_all_answered_in_order()
+    {
+        var key = await Server.CreatePreSharedKeyAsync();
+        var authKey = new Protocol.Crypto.AuthKey(key);
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        client.UseKey(key);
+        await client.PingAsync(1); // learns the salt
+
+        // 40 pings (more than MaxPendingFrames: several batches) in two new sessions, runs of one and two frames.
+        long[] sessions = [Random.Shared.NextInt64(1, long.MaxValue), Random.Shared.NextInt64(1, long.MaxValue)];
+        const int Count = 40;
+        var bytes = new List<byte>();
+        var sent = new List<(long Session, long MsgId, long PingId)>();
+        long msgId = Protocol.Messages.MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L;
+        for (int i = 0; i < Count; i++)
+        {
+            long session = sessions[i % 3 == 2 ? 1 : 0];
+            msgId += 4;
+            var body = new Ping(1000 + i).ToBytes();
+            var frame = new byte[Protocol.Crypto.MessageCipher.GetEncryptedLength(body.Length)];
+            Protocol.Crypto.MessageCipher.Encrypt(authKey, Protocol.Crypto.MessageSender.Client,
+                new Protocol.Crypto.MessageHeader(client.Salt, session, msgId, 0), body, frame);
+            var length = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(length, frame.Length);
+            bytes.AddRange(length);
+            bytes.AddRange(frame);
+            sent.Add((session, msgId, 1000 + i));
+        }
+
+        await client.SendRawAsync([.. bytes]); // one write
+
+        var pongs = new List<(long Session, long ServerMsgId, Pong Pong)>();
+        var created = new HashSet<long>();
+        while (pongs.Count < Count)
+        {
+            var payload = await client.ReceivePayloadAsync();
+            var plain = new byte[payload.Length];
+            Assert.Equal(Protocol.Crypto.MessageDecryptError.None,
+                Protocol.Crypto.MessageCipher.Decrypt(authKey, Protocol.Crypto.MessageSender.Server, payload, plain, out var message));
+            foreach (var obj in MtProtoTestClient.Unpack(message.Body.ToArray()))
+            {
+                switch (obj)
+                {
+                    case Pong pong:
+                        pongs.Add((message.SessionId, message.MsgId, pong));
+                        break;
+                    case NewSessionCreated:
+                        Assert.True(created.Add(message.SessionId), "new_session_created twice");
+                        break;
+                }
+            }
+        }
+
+        Assert.Equal(sessions.ToHashSet(), created);
+        foreach (var session in sessions)
+        {
+            // Every ping of the session answered once, in the order sent, with rising server msg_ids.
+            var expected = sent.Where(s => s.Session == session).Select(s => new Pong(s.MsgId, s.PingId)).ToList();
+            var mine = pongs.Where(p => p.Session == session).ToList();
+            Assert.Equal(expected, mine.Select(p => p.Pong).ToList());
+            Assert.Equal(mine.Select(p => p.ServerMsgId).Order(), mine.Select(p => p.ServerMsgId));
+        }
+
+        Assert.Equal(sent.Select(s => s.PingId), pongs.Select(p => p.Pong.PingId)); // one connection: answered in the order received
+        var (last, _) = await client.PingAsync(2); // the connection goes on
+        Assert.Equal(2, last.PingId);
+    }
+
+    [Fact]
     public async Task Quick_ack_requests_are_answered_with_the_message_token()
     {
         var key = await Server.CreatePreSharedKeyAsync();

@@ -49,10 +49,14 @@ public static class SaltSchedule
     {
         long period = PeriodOf(now);
         if (salt == SaltOf(seed, period) || salt == SaltOf(seed, period - 1)) return true;
-        return initialSalt is { } initial && salt == initial
+        return IsInitialAccepted(salt, now, initialSalt, keyCreatedAt);
+    }
+
+    /// <summary>The handshake's initial salt: accepted during the key's first period and its grace.</summary>
+    internal static bool IsInitialAccepted(long salt, DateTimeOffset now, long? initialSalt, DateTimeOffset keyCreatedAt) =>
+        initialSalt is { } initial && salt == initial
             && now >= keyCreatedAt.AddSeconds(-30)
             && now <= keyCreatedAt.AddSeconds(PeriodSeconds + GraceSeconds);
-    }
 
     /// <summary>The current salt and the next ones: <paramref name="count"/> clamped to 3..64.</summary>
     public static ImmutableArray<FutureSalt> Future(ReadOnlySpan<byte> seed, DateTimeOffset now, int count)
@@ -65,5 +69,43 @@ public static class SaltSchedule
             salts.Add(new FutureSalt((int)(p * PeriodSeconds), (int)((p + 1) * PeriodSeconds), SaltOf(seed, p)));
         }
         return salts.MoveToImmutable();
+    }
+}
+
+/// <summary>
+/// The current and the previous salt of one seed, computed when the period (or the seed) changes: a frame then costs
+/// no HMAC at all instead of three (one for the current salt, two for the acceptance check). Same answers as
+/// <see cref="SaltSchedule.Current"/> and <see cref="SaltSchedule.IsAccepted"/>. Not thread-safe (one per session).
+/// </summary>
+public sealed class SaltCache
+{
+    private byte[]? _seed;
+    private long _period;
+    private long _current;
+    private long _previous;
+
+    /// <inheritdoc cref="SaltSchedule.Current"/>
+    public long Current(ReadOnlySpan<byte> seed, DateTimeOffset now)
+    {
+        Refresh(seed, now);
+        return _current;
+    }
+
+    /// <inheritdoc cref="SaltSchedule.IsAccepted"/>
+    public bool IsAccepted(ReadOnlySpan<byte> seed, long salt, DateTimeOffset now, long? initialSalt, DateTimeOffset keyCreatedAt)
+    {
+        Refresh(seed, now);
+        return salt == _current || salt == _previous || SaltSchedule.IsInitialAccepted(salt, now, initialSalt, keyCreatedAt);
+    }
+
+    private void Refresh(ReadOnlySpan<byte> seed, DateTimeOffset now)
+    {
+        long period = SaltSchedule.PeriodOf(now);
+        bool sameSeed = _seed is not null && seed.SequenceEqual(_seed);
+        if (sameSeed && period == _period) return;
+        _previous = sameSeed && period == _period + 1 ? _current : SaltSchedule.SaltOf(seed, period - 1);
+        _current = SaltSchedule.SaltOf(seed, period);
+        if (!sameSeed) _seed = seed.ToArray();
+        _period = period;
     }
 }

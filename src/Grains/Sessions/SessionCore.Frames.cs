@@ -27,9 +27,9 @@ public sealed partial class SessionCore
     /// </summary>
     public FramePlan BeginFrame(IncomingFrame frame, AuthKeySessionBinding binding, long sessionId, long authKeyId, DateTimeOffset now)
     {
-        long salt = SaltSchedule.Current(binding.SaltSeed, now);
+        long salt = _salts.Current(binding.SaltSeed, now);
         var plan = new FramePlan(this, salt);
-        if (!SaltSchedule.IsAccepted(binding.SaltSeed, frame.Salt, now, binding.InitialSalt, binding.KeyCreatedAt))
+        if (!_salts.IsAccepted(binding.SaltSeed, frame.Salt, now, binding.InitialSalt, binding.KeyCreatedAt))
         {
             plan.Add(new BadServerSalt(frame.MsgId, frame.SeqNo, (int)BadMsgCode.BadServerSalt, salt), badMsgCode: (int)BadMsgCode.BadServerSalt);
             return plan;

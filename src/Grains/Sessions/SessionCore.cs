@@ -31,6 +31,7 @@ public sealed partial class SessionCore
     private long _serverReserve;
     // The volatile part (docs/session-semantics.md): kept across a clean deactivation, lost by a crash.
     private readonly Outbox _outbox;
+    private readonly SaltCache _salts = new();
     private readonly Dictionary<long, QueryRecord> _queries = [];
     private long _connectionId;
     private bool _recovered; // loaded from a row an activation did not end cleanly: announce the loss once
@@ -108,9 +109,9 @@ public sealed partial class SessionCore
     /// </summary>
     public ReceiveResult Receive(long salt, IReadOnlyList<InboundMessage> messages, AuthKeySessionBinding salts, DateTimeOffset now)
     {
-        long currentSalt = SaltSchedule.Current(salts.SaltSeed, now);
+        long currentSalt = _salts.Current(salts.SaltSeed, now);
         var notices = ImmutableArray.CreateBuilder<SessionNotice>();
-        if (!SaltSchedule.IsAccepted(salts.SaltSeed, salt, now, salts.InitialSalt, salts.KeyCreatedAt))
+        if (!_salts.IsAccepted(salts.SaltSeed, salt, now, salts.InitialSalt, salts.KeyCreatedAt))
         {
             InboundMessage first = messages.Count > 0 ? messages[0] : new InboundMessage(0, 0);
             notices.Add(new SessionNotice(SessionNoticeKind.BadServerSalt, first.MsgId, first.SeqNo, 48, 0, currentSalt,

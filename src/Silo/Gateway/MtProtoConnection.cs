@@ -16,14 +16,16 @@ namespace MtActors.Silo.Gateway;
 /// <summary>
 /// One MTProto TCP connection. Two loops: the reader parses transport frames, runs the key exchange (auth_key_id 0),
 /// looks the auth key up (once per key and connection), decrypts, answers quick-ack requests at once and queues the
-/// frame (bounded by <see cref="MtProtoGatewayOptions.MaxPendingFrames"/>); the processor hands each frame, in order,
-/// to its session grain (<see cref="ISessionGrain.ProcessFrame"/>) and encrypts what comes back, one frame per socket
-/// write. One timer closes the connection on the first-frame / key-exchange timeout, the idle timeout and the
+/// frame (bounded by <see cref="MtProtoGatewayOptions.MaxPendingFrames"/>); the processor hands the frames, in order,
+/// to their session grains and encrypts what comes back: a single frame through <see cref="ISessionGrain.ProcessFrame"/>,
+/// consecutive frames of one session that are already queued together through <see cref="ISessionGrain.ProcessFrames"/>
+/// (the same rules, one grain call); the answers to one call go out with one socket flush. One timer closes the connection on the first-frame / key-exchange timeout, the idle timeout and the
 /// ping_delay_disconnect delay. Anything unexpected closes this connection only, with a log line.
 /// </summary>
 internal sealed class MtProtoConnection
 {
     private const int MaxCachedKeys = 8;
+    private const int MaxCachedSessions = 64;
 
     private readonly ConnectionContext _context;
     private readonly MtProtoGateway _gateway;
@@ -32,6 +34,7 @@ internal sealed class MtProtoConnection
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Channel<PendingFrame> _pending;
     private readonly Dictionary<long, KeyEntry> _keys = [];
+    private readonly Dictionary<(long AuthKeyId, long SessionId), ISessionGrain> _sessionGrains = []; // processor-owned
     private readonly ITimer _timer;
     private readonly Lock _stateLock = new();
     private readonly TimeSpan _idleTimeout;
@@ -480,13 +483,34 @@ internal sealed class MtProtoConnection
 
     private async Task ProcessLoopAsync()
     {
+        var reader = _pending.Reader;
+        var batch = new List<PendingFrame>();
         try
         {
-            await foreach (var pending in _pending.Reader.ReadAllAsync(_closing.Token))
+            while (await reader.WaitToReadAsync(_closing.Token))
             {
-                if (!await ProcessAsync(pending))
+                // Every frame already decrypted and queued goes along: consecutive frames of one session in one call.
+                batch.Clear();
+                while (batch.Count < _gateway.Options.MaxPendingFrames && reader.TryRead(out var pending))
                 {
-                    return;
+                    batch.Add(pending);
+                }
+
+                int start = 0;
+                while (start < batch.Count)
+                {
+                    int end = start + 1;
+                    while (end < batch.Count && batch[end].Key == batch[start].Key && batch[end].SessionId == batch[start].SessionId)
+                    {
+                        end++;
+                    }
+
+                    if (!await ProcessRunAsync(batch, start, end))
+                    {
+                        return;
+                    }
+
+                    start = end;
                 }
             }
         }
@@ -501,60 +525,136 @@ internal sealed class MtProtoConnection
         }
     }
 
-    private async ValueTask<bool> ProcessAsync(PendingFrame pending)
+    /// <summary>Frames [start, end) of one key and session: one grain call per frame or per run of buffered frames.</summary>
+    private async ValueTask<bool> ProcessRunAsync(List<PendingFrame> batch, int start, int end)
     {
-        var key = pending.Key;
-        if (key.Destroyed)
+        var key = batch[start].Key;
+        var sessionId = batch[start].SessionId;
+        var grain = SessionGrain(key, sessionId);
+        while (start < end)
         {
-            return await RefuseUnknownKeyAsync(key.Key.Id);
+            if (key.Destroyed)
+            {
+                return await RefuseUnknownKeyAsync(key.Key.Id);
+            }
+
+            ImmutableArray<FrameResult> results;
+            string? error = null;
+            try
+            {
+                if (end - start == 1)
+                {
+                    results = [await grain.ProcessFrame(batch[start].Frame)];
+                }
+                else
+                {
+                    var frames = ImmutableArray.CreateBuilder<IncomingFrame>(end - start);
+                    for (int i = start; i < end; i++)
+                    {
+                        frames.Add(batch[i].Frame);
+                    }
+
+                    var answer = await grain.ProcessFrames(frames.MoveToImmutable());
+                    (results, error) = (answer.Results, answer.Error);
+                    if (results.IsDefaultOrEmpty && error is null)
+                    {
+                        throw new InvalidOperationException("The session answered no frame.");
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _gateway.Logger.ConnectionFailed(ex, Id);
+                Close("session grain call failed");
+                return false;
+            }
+
+            if (!await HandleResultsAsync(key, sessionId, results))
+            {
+                return false;
+            }
+
+            if (error is not null)
+            {
+                _gateway.Logger.ConnectionFailed(new InvalidOperationException(error), Id);
+                Close("session grain call failed");
+                return false;
+            }
+
+            start += results.Length;
         }
 
-        FrameResult result;
-        try
+        return true;
+    }
+
+    /// <summary>Sends the answers of consecutive frames (one socket flush) and applies their dispositions in order.</summary>
+    private async ValueTask<bool> HandleResultsAsync(KeyEntry key, long sessionId, ImmutableArray<FrameResult> results)
+    {
+        int sendable = 0;
+        while (sendable < results.Length && results[sendable].Disposition is FrameDisposition.Continue or FrameDisposition.CloseAfterSend)
         {
-            result = await _gateway.Grains.GetSessionGrain(key.Key.Id, pending.SessionId).ProcessFrame(pending.Frame);
+            sendable++;
+            if (results[sendable - 1].Disposition == FrameDisposition.CloseAfterSend)
+            {
+                break;
+            }
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+
+        if (!await WriteEncryptedAsync(key.Key, sessionId, results, sendable))
         {
-            _gateway.Logger.ConnectionFailed(ex, Id);
-            Close("session grain call failed");
             return false;
         }
 
-        switch (result.Disposition)
+        for (int i = 0; i < sendable; i++)
         {
-            case FrameDisposition.AuthKeyUnknown:
-                key.Destroyed = true;
-                return await RefuseUnknownKeyAsync(key.Key.Id);
-
-            case FrameDisposition.Continue or FrameDisposition.CloseAfterSend:
-                if (!result.Messages.IsDefaultOrEmpty
-                    && !await WriteEncryptedAsync(key.Key, result.Salt, pending.SessionId, result.Messages))
-                {
-                    return false;
-                }
-
-                if (result.DisconnectDelaySeconds > 0)
-                {
-                    ArmDisconnect(result.DisconnectDelaySeconds);
-                }
-
-                if (result.Disposition == FrameDisposition.CloseAfterSend)
-                {
-                    key.Destroyed = true; // any later frame of this key gets -404
-                    _gateway.Logger.KeyDestroyed(Id, key.Key.Id);
-                    Close("auth key destroyed");
-                    return false;
-                }
-
-                return true;
-
-            default:
-                throw new InvalidOperationException($"Unknown frame disposition {result.Disposition}.");
+            if (results[i].DisconnectDelaySeconds > 0)
+            {
+                ArmDisconnect(results[i].DisconnectDelaySeconds);
+            }
         }
+
+        if (sendable > 0 && results[sendable - 1].Disposition == FrameDisposition.CloseAfterSend)
+        {
+            key.Destroyed = true; // any later frame of this key gets -404
+            _gateway.Logger.KeyDestroyed(Id, key.Key.Id);
+            Close("auth key destroyed");
+            return false;
+        }
+
+        if (sendable < results.Length)
+        {
+            switch (results[sendable].Disposition)
+            {
+                case FrameDisposition.AuthKeyUnknown:
+                    key.Destroyed = true;
+                    return await RefuseUnknownKeyAsync(key.Key.Id);
+                default:
+                    throw new InvalidOperationException($"Unknown frame disposition {results[sendable].Disposition}.");
+            }
+        }
+
+        return true;
     }
 
-    // ------------------------------------------------------------------ writing (one socket write per frame)
+    /// <summary>The session's grain reference, resolved once per connection (resolving one costs reflection).</summary>
+    private ISessionGrain SessionGrain(KeyEntry key, long sessionId)
+    {
+        if (_sessionGrains.TryGetValue((key.Key.Id, sessionId), out var grain))
+        {
+            return grain;
+        }
+
+        if (_sessionGrains.Count >= MaxCachedSessions)
+        {
+            _sessionGrains.Clear();
+        }
+
+        grain = _gateway.Grains.GetSessionGrain(key.Key.Id, sessionId);
+        _sessionGrains[(key.Key.Id, sessionId)] = grain;
+        return grain;
+    }
+
+    // ------------------------------------------------------------------ writing
 
     private async ValueTask<bool> WritePlainAsync(byte[] body)
     {
@@ -584,27 +684,44 @@ internal sealed class MtProtoConnection
         output.Advance(_codec.CompleteFrame(span, length));
     }
 
-    private async ValueTask<bool> WriteEncryptedAsync(AuthKey key, long salt, long sessionId, ImmutableArray<OutgoingMessage> messages)
+    /// <summary>Encrypts every message of results [0, count), each as one frame, and flushes once.</summary>
+    private async ValueTask<bool> WriteEncryptedAsync(AuthKey key, long sessionId, ImmutableArray<FrameResult> results, int count)
     {
+        int frames = 0;
+        for (int i = 0; i < count; i++)
+        {
+            frames += results[i].Messages.IsDefault ? 0 : results[i].Messages.Length;
+        }
+
+        if (frames == 0)
+        {
+            return true;
+        }
+
         await _writeLock.WaitAsync();
         try
         {
-            foreach (var message in messages)
+            if (_outputDone)
             {
-                if (_outputDone)
+                return false;
+            }
+
+            var output = _context.Transport.Output;
+            for (int i = 0; i < count; i++)
+            {
+                var result = results[i];
+                if (result.Messages.IsDefault)
                 {
-                    return false;
+                    continue;
                 }
 
-                WriteEncryptedFrame(_context.Transport.Output, key, new MessageHeader(salt, sessionId, message.MsgId, message.SeqNo),
-                    message.Body);
-                if (!await FlushLockedAsync())
+                foreach (var message in result.Messages)
                 {
-                    return false;
+                    WriteEncryptedFrame(output, key, new MessageHeader(result.Salt, sessionId, message.MsgId, message.SeqNo), message.Body);
                 }
             }
 
-            return true;
+            return await FlushLockedAsync(frames);
         }
         finally
         {
@@ -652,7 +769,7 @@ internal sealed class MtProtoConnection
         }
     }
 
-    private async ValueTask<bool> FlushLockedAsync()
+    private async ValueTask<bool> FlushLockedAsync(int frames = 1)
     {
         try
         {
@@ -664,8 +781,12 @@ internal sealed class MtProtoConnection
                 return false;
             }
 
-            Interlocked.Increment(ref _framesOut);
-            MtActorsMetrics.FrameSent(_transportName);
+            Interlocked.Add(ref _framesOut, frames);
+            for (int i = 0; i < frames; i++)
+            {
+                MtActorsMetrics.FrameSent(_transportName);
+            }
+
             return true;
         }
         catch (OperationCanceledException)

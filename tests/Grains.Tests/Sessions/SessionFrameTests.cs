@@ -72,6 +72,52 @@ public sealed class SessionFrameTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task ProcessFrames_answers_buffered_frames_in_order_as_single_calls_would_and_stops_after_an_api_call()
+    {
+        SessionClient client = await SessionClient.CreateAsync(await ClusterAsync());
+        string key = TestApi.NewKey();
+        IncomingFrame Frame(byte[] body, bool contentRelated, long? salt = null) =>
+            new(salt ?? client.Salt, client.NextMsgId(), client.NextSeqNo(contentRelated), body, client.ConnectionId);
+        IncomingFrame[] frames =
+        [
+            Frame(new Ping(1).ToBytes(), false),
+            Frame(new Ping(2).ToBytes(), false),
+            Frame(TestApi.Call(TestApi.Count, key), true),
+            Frame(new Ping(3).ToBytes(), false),
+        ];
+
+        FrameBatchResult first = await client.Grain.ProcessFrames([.. frames]).WaitAsync(Bound);
+        Assert.Null(first.Error);
+        Assert.Equal(3, first.Results.Length); // stopped after the frame that ran an API handler
+        var replies = first.Results.Select(r => new Reply(r)).ToList();
+        Assert.Equal(frames[0].MsgId, replies[0].Single<NewSessionCreated>().FirstMsgId);
+        Assert.Equal(new Pong(frames[0].MsgId, 1), replies[0].Single<Pong>());
+        Assert.Equal(new Pong(frames[1].MsgId, 2), Assert.Single(replies[1].Messages).Object);
+        Assert.Equal(new[] { ConstructorIds.BoolTrue }, replies[2].ResultOf(frames[2].MsgId).Chunk(4).Select(c => BitConverter.ToUInt32(c)).ToArray());
+        Assert.Equal(1, TestApi.Executions[key]);
+
+        // The rest in the next call; a refused frame in a batch does not stop the frames after it.
+        long wrongSaltId = client.NextMsgId();
+        FrameBatchResult second = await client.Grain.ProcessFrames(
+        [
+            frames[3],
+            new IncomingFrame(0, wrongSaltId, client.NextSeqNo(false), new Ping(4).ToBytes(), client.ConnectionId),
+            Frame(new Ping(5).ToBytes(), false),
+        ]).WaitAsync(Bound);
+        Assert.Null(second.Error);
+        Assert.Equal(3, second.Results.Length);
+        replies.AddRange(second.Results.Select(r => new Reply(r)));
+        Assert.Equal(new Pong(frames[3].MsgId, 3), Assert.Single(replies[3].Messages).Object);
+        Assert.Equal(wrongSaltId, replies[4].Single<BadServerSalt>().BadMsgId);
+        Assert.Equal(5, replies[5].Single<Pong>().PingId);
+
+        // Server msg_ids rise in the order of the frames, as with one call per frame.
+        long[] ids = [.. replies.SelectMany(r => r.Result.Messages).Select(m => m.MsgId)];
+        Assert.Equal(ids.Order(), ids);
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+    }
+
+    [Fact]
     public async Task Ping_is_answered_with_a_bare_pong_and_ping_delay_disconnect_also_arms_the_close_timer()
     {
         SessionClient client = await SessionClient.CreateAsync(await ClusterAsync());
