@@ -28,14 +28,9 @@ public static partial class Cli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not HelpWithExamples)
         {
-            foreach (var e in parse.Errors)
-            {
-                await error.WriteLineAsync($"error: {e.Message}");
-            }
-
             var command = parse.CommandResult.Command;
             var path = command == root ? "mtactors" : "mtactors " + CommandPath(command, root);
-            await error.WriteLineAsync($"Run `{path} --help` for usage.");
+            await error.WriteLineAsync($"error: {UsageError(parse, command)} (run `{path} --help` for usage)");
             return ExitCodes.Usage;
         }
 
@@ -90,7 +85,7 @@ public static partial class Cli
             });
         g.Timeout.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<double>() is <= 0 or > 3600 || double.IsNaN(r.GetValueOrDefault<double>()))
+            if (r.TryGetValue(out double seconds) && !(seconds > 0 && seconds <= 3600))
             {
                 r.AddError("--timeout must be more than 0 and at most 3600 seconds");
             }
@@ -138,6 +133,40 @@ public static partial class Cli
     /// implementation the command tree has no bench.
     /// </summary>
     static partial void AddBench(Command root, CommandContext context);
+
+    /// <summary>
+    /// The one thing to fix first, in one line: a word that is no command, option or argument here; a command group
+    /// without its command; a missing argument; else the parser's first error (an id that is not a 64-bit number,
+    /// a value out of range, options that cannot be combined, ...).
+    /// </summary>
+    private static string UsageError(ParseResult parse, Command command)
+    {
+        var commands = string.Join(", ", command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name));
+        if (parse.UnmatchedTokens.Count > 0)
+        {
+            var token = parse.UnmatchedTokens[0];
+            return token.StartsWith('-') ? $"unknown option '{token}'"
+                : command.Subcommands.Count > 0 ? $"unknown command '{token}' (commands: {commands})"
+                : $"unexpected argument '{token}'";
+        }
+
+        if (command.Subcommands.Count > 0 && command.Action is null)
+        {
+            return $"a command is missing (commands: {commands})";
+        }
+
+        var missing = command.Arguments.FirstOrDefault(a => a.Arity.MinimumNumberOfValues > 0 && parse.GetResult(a) is not { Tokens.Count: > 0 });
+        if (missing is not null)
+        {
+            return $"<{missing.Name}> is missing";
+        }
+
+        // A value that does not convert gets the parser's "Cannot parse argument 'abc' for option '--page' as expected
+        // type 'System.Int32'" and, from the options' validators (Arguments.TryGetValue), a plainer line: that one wins.
+        var plain = parse.Errors.FirstOrDefault(e => !e.Message.StartsWith("Cannot parse argument", StringComparison.Ordinal));
+        return string.Join(' ', (plain ?? parse.Errors[0]).Message.Split((char[])[' ', '\t', '\r', '\n'],
+            StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.');
+    }
 
     private static string CommandPath(Command command, Command root)
     {

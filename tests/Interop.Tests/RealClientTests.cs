@@ -46,6 +46,7 @@ public sealed class RealClientTests(ServerFixture fixture, ITestOutputHelper out
         await AssertKeyStoredAsync(run);
         AssertPong(run);
         AssertRecoveredFromBadSalt(run, "BadServerSalt");
+        AssertReceived(run, "NewSessionCreated");
     }
 
     [Theory]
@@ -70,6 +71,7 @@ public sealed class RealClientTests(ServerFixture fixture, ITestOutputHelper out
         Assert.Equal(Protocol.Crypto.AuthKey.ComputeId(key), run.AuthKeyId);
         AssertPong(run);
         AssertRecoveredFromBadSalt(run, "BadServerSalt");
+        AssertReceived(run, "NewSessionCreated");
     }
 
     [Theory]
@@ -96,6 +98,7 @@ public sealed class RealClientTests(ServerFixture fixture, ITestOutputHelper out
         // mtcute takes the salt of the key exchange (new_nonce ^ server_nonce), which the server accepts: no
         // bad_server_salt is needed here. Its recovery from salt 0 is checked with a pre-shared key below.
         Assert.NotEqual("0", run.Get("salt"));
+        AssertReceived(run, "mt_new_session_created");
     }
 
     [Theory]
@@ -120,6 +123,7 @@ public sealed class RealClientTests(ServerFixture fixture, ITestOutputHelper out
         Assert.Equal(Protocol.Crypto.AuthKey.ComputeId(key), run.AuthKeyId);
         AssertMtcuteRoundTrips(run);
         AssertRecoveredFromBadSalt(run, "mt_bad_server_salt");
+        AssertReceived(run, "mt_new_session_created");
     }
 
     private async Task AssertKeyStoredAsync(ClientRun run)
@@ -144,7 +148,14 @@ public sealed class RealClientTests(ServerFixture fixture, ITestOutputHelper out
         Assert.False(string.IsNullOrEmpty(run.Get("pong.pingId")), run.Describe());
     }
 
-    private static void AssertRecoveredFromBadSalt(ClientRun run, string typeName)
+    /// <summary>The client's trace (<c>trace.in</c>) has a message of this type (GramJS class name or mtcute <c>_</c>).</summary>
+    internal static void AssertReceived(ClientRun run, string typeName) =>
+        Assert.True(
+            run.Trace.GetProperty("in").EnumerateArray().Any(e => e.TryGetProperty("type", out var t) && t.GetString() == typeName),
+            $"no {typeName} in the client's trace\n{run.Describe()}");
+
+    /// <summary>The client's trace shows bad_server_salt (code 48) and nothing else of that type.</summary>
+    internal static void AssertRecoveredFromBadSalt(ClientRun run, string typeName)
     {
         var codes = run.Trace.GetProperty("in").EnumerateArray()
             .Where(e => e.TryGetProperty("type", out var t) && t.GetString() == typeName)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using MtActors.Admin;
 
 namespace MtActors.Client.Commands;
@@ -35,17 +36,51 @@ internal static class Arguments
         return null;
     }
 
-    /// <summary>Adds a range check to an integer option.</summary>
+    /// <summary>Adds a range check to an integer option: "--name must be min..max (got v)".</summary>
     public static Option<int> InRange(this Option<int> option, int min, int max)
     {
         option.Validators.Add(r =>
         {
-            var value = r.GetValueOrDefault<int>();
-            if (value < min || value > max)
+            if (r.TryGetValue(out int value) && (value < min || value > max))
             {
-                r.AddError($"{option.Name} must be between {min} and {max}");
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be {min}..{max} (got {value})"));
             }
         });
         return option;
+    }
+
+    /// <summary>Adds a range check to a number option (NaN is out of every range).</summary>
+    public static Option<double> InRange(this Option<double> option, double min, double max, string? unit = null)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.TryGetValue(out double value) && !(value >= min && value <= max))
+            {
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be {min}..{max}{unit} (got {value})"));
+            }
+        });
+        return option;
+    }
+
+    /// <summary>
+    /// The option's value for a validator; false, with a usage error naming the option, when its text is not a value
+    /// of the option's type (e.g. <c>--page abc</c>).
+    /// </summary>
+    public static bool TryGetValue<T>(this OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            var type = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
+            var expected = type == typeof(double) ? "a number" : type == typeof(int) || type == typeof(long) ? "a whole number" : type.Name;
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            result.AddError($"{result.Option.Name}: '{text}' is not {expected}");
+            value = default!;
+            return false;
+        }
     }
 }

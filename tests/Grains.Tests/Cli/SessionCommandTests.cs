@@ -236,7 +236,8 @@ public sealed class SessionCommandTests(CliFixture fx)
         Assert.Equal(ExitCodes.Usage, r.ExitCode);
         Assert.Equal("", r.Out);
         Assert.StartsWith("error: ", r.Err);
-        Assert.Contains("Run `mtactors session list --help` for usage.", r.Err);
+        Assert.EndsWith("(run `mtactors session list --help` for usage)", r.Err.TrimEnd());
+        Assert.Single(r.Err.TrimEnd().Split('\n'));
     }
 
     [Fact]

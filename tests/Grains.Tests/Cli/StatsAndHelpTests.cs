@@ -191,6 +191,8 @@ public sealed class StatsAndHelpTests(CliFixture fx)
     {
         var r = await Mtactors.RunAsync("sesions", "list");
         Assert.Equal(ExitCodes.Usage, r.ExitCode);
-        Assert.Contains("Run `mtactors --help` for usage.", r.Err);
+        Assert.Equal(
+            "error: unknown command 'sesions' (commands: session, authkey, stats, rsa-key, bench) (run `mtactors --help` for usage)",
+            r.Err.TrimEnd());
     }
 }

@@ -55,6 +55,10 @@ public static class ConfigKeys
             {
                 keys.Add(key);
             }
+            else if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>) && t.GetGenericArguments()[0] == typeof(string))
+            {
+                keys.Add(key + ":*"); // a list of strings: Name:0, Name:1, ...
+            }
             else if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Dictionary<,>))
             {
                 var valueType = t.GetGenericArguments()[1];

@@ -134,7 +134,15 @@ public sealed partial class DeployFilesTests
             }
 
             Assert.Equal(env["MtActors__Http__Port"], Seq(silo["ports"], "ports").Cast<string>().First().Split(':')[2]);
+
+            // The MTProto endpoint listens on the container's addresses, on a published port, with the shared key.
+            Assert.Equal("0.0.0.0", env["MtActors__MtProto__Address"]);
+            var mtproto = Str(env["MtActors__MtProto__Port"], $"{name} MtProto port");
+            Assert.Contains(Seq(silo["ports"], "ports").Cast<string>(), p => p.Split(':')[2] == mtproto);
+            Assert.Contains("mtproto-keys:/var/lib/mtactors/mtproto", Seq(silo["volumes"], $"{name}.volumes").Cast<string>());
         }
+
+        Assert.True(Map(compose["volumes"], "volumes").ContainsKey("mtproto-keys"));
 
         // Every ${VAR} is well-formed (compose interpolation).
         var text = File.ReadAllText(Path.Combine(DeployDir, "docker-compose.yml"));
@@ -195,6 +203,16 @@ public sealed partial class DeployFilesTests
         Assert.Equal("$(POD_IP)", env["MtActors__AdvertisedIP"]["value"]);
         Assert.Equal("0.0.0.0", env["MtActors__Http__Address"]["value"]);
 
+        // The MTProto endpoint: on the container port the Service targets, and one key for every pod, from the Secret.
+        Assert.Equal("0.0.0.0", env["MtActors__MtProto__Address"]["value"]);
+        var mtprotoPort = Assert.Single(Seq(container["ports"], "ports"), p => Str(At(p, "name"), "port name") == "mtproto");
+        Assert.Equal(Str(At(mtprotoPort, "containerPort"), "containerPort"), env["MtActors__MtProto__Port"]["value"]);
+        var keyFile = Str(env["MtActors__MtProto__RsaKeyFiles__0"]["value"], "RSA key file");
+        var keyMount = Assert.Single(Seq(container["volumeMounts"], "volumeMounts"), m => keyFile.StartsWith(Str(At(m, "mountPath"), "mountPath") + "/", StringComparison.Ordinal));
+        var keyVolume = Assert.Single(Seq(pod["volumes"], "volumes"), v => Equals(At(v, "name"), At(keyMount, "name")));
+        var keyItem = Assert.Single(Seq(At(keyVolume, "secret.items"), "items"));
+        Assert.Equal(keyFile, Str(At(keyMount, "mountPath"), "mountPath") + "/" + Str(At(keyItem, "path"), "path"));
+
         // Probes on the real health endpoints, on a declared port.
         Assert.Equal(ObservabilityExtensions.LivePath, At(container, "livenessProbe.httpGet.path"));
         Assert.Equal(ObservabilityExtensions.ReadyPath, At(container, "readinessProbe.httpGet.path"));
@@ -209,6 +227,8 @@ public sealed partial class DeployFilesTests
         // Secrets referenced exist.
         var secret = One(docs, "Secret");
         var secretKeys = Map(secret["stringData"], "stringData").Keys.ToHashSet();
+        Assert.Equal(At(secret, "metadata.name"), At(keyVolume, "secret.secretName"));
+        Assert.Contains(Str(At(keyItem, "key"), "secret item key"), secretKeys);
         foreach (var e in env.Values.Concat(JobEnv(docs)))
         {
             if (Yaml.TryAt(e, "valueFrom.secretKeyRef") is { } sref)
@@ -323,7 +343,7 @@ public sealed partial class DeployFilesTests
     }
 
     [Fact]
-    public void The_Dockerfile_builds_the_silo_project_from_paths_that_exist()
+    public void The_Dockerfile_builds_the_silo_project_from_paths_that_exist_and_exposes_the_MTProto_port()
     {
         var text = File.ReadAllText(Path.Combine(DeployDir, "Dockerfile"));
         foreach (Match m in CopyLine().Matches(text))
@@ -339,6 +359,12 @@ public sealed partial class DeployFilesTests
         var assembly = typeof(MtActors.Silo.Hosting.SiloHost).Assembly.GetName().Name;
         Assert.Contains($"ENTRYPOINT [\"dotnet\", \"{assembly}.dll\"]", text);
         Assert.Contains("USER $APP_UID", text);
+
+        // The MTProto port the image sets is one it exposes, and it listens on the container's addresses.
+        var env = DockerEnv().Matches(text).ToDictionary(m => m.Groups[1].Value, m => text[(m.Index + m.Length)..].Split([' ', '\n', '\\'], 2)[0]);
+        Assert.Equal("0.0.0.0", env["MtActors__MtProto__Address"]);
+        var expose = Assert.Single(text.Split('\n'), l => l.StartsWith("EXPOSE ", StringComparison.Ordinal));
+        Assert.Contains(env["MtActors__MtProto__Port"], expose.Split(' ')[1..]);
     }
 
     [Fact]

@@ -86,7 +86,7 @@ public sealed class CliTests(PostgresFixture pg)
     {
         // The schema is there but no silo of this cluster has ever joined: no gateway to talk to.
         var db = await pg.CreateMigratedDatabaseAsync("cli_nosilo");
-        var r = await CliRunner.RunAsync("session", "show", "1", "2", "--connection", db, "--cluster-id", "nobody-home");
+        var r = await Mtactors.RunAsync("session", "show", "1", "2", "--connection", db, "--cluster-id", "nobody-home");
 
         Assert.Equal(ExitCodes.NoCluster, r.ExitCode);
         Assert.Single(r.Err.TrimEnd().Split('\n'));
@@ -98,7 +98,7 @@ public sealed class CliTests(PostgresFixture pg)
     public async Task Database_without_the_schema_says_so()
     {
         var db = await pg.CreateDatabaseAsync("cli_noschema");
-        var r = await CliRunner.RunAsync("authkey", "sessions", "1", "--connection", db);
+        var r = await Mtactors.RunAsync("authkey", "sessions", "1", "--connection", db);
 
         Assert.Equal(ExitCodes.NoCluster, r.ExitCode);
         Assert.Contains("no MtActors schema", r.Err);
@@ -110,7 +110,7 @@ public sealed class CliTests(PostgresFixture pg)
         var empty = Directory.CreateTempSubdirectory("mtactors-nosilo-");
         try
         {
-            var r = await CliRunner.RunAsync("session", "show", "1", "2", "--data-dir", empty.FullName);
+            var r = await Mtactors.RunAsync("session", "show", "1", "2", "--data-dir", empty.FullName);
             Assert.Equal(ExitCodes.NoCluster, r.ExitCode);
             Assert.Contains("dotnet run --project src/Silo", r.Err);
             Assert.Single(r.Err.TrimEnd().Split('\n'));
@@ -129,11 +129,41 @@ public sealed class CliTests(PostgresFixture pg)
     [InlineData("session", "destroy", "1")]
     [InlineData("session", "frobnicate", "1", "2")]
     [InlineData("session", "show", "1", "2", "--timeout", "-1")]
-    public async Task Bad_usage_gives_exit_2_without_touching_a_cluster(params string[] args)
+    [InlineData("session", "show", "1", "2", "--timeout", "abc")]
+    [InlineData("sessions", "list", "--page", "1.5")]
+    [InlineData("bench", "--port", "x")]
+    [InlineData("bench", "--mode", "nope")]
+    [InlineData("authkey")]
+    [InlineData("frobnicate")]
+    public async Task Bad_usage_gives_exit_2_and_one_line_without_touching_a_cluster(params string[] args)
     {
-        var r = await CliRunner.RunAsync([.. args, "--connection", ClosedPortConnection()]);
+        var r = await Mtactors.RunAsync([.. args, "--connection", ClosedPortConnection()]);
         Assert.Equal(ExitCodes.Usage, r.ExitCode);
         Assert.Equal("", r.Out);
         Assert.StartsWith("error: ", r.Err);
+        Assert.Single(r.Err.TrimEnd().Split('\n'));
+        Assert.EndsWith(" --help` for usage)", r.Err.TrimEnd());
+    }
+
+    [Theory]
+    [InlineData("a command is missing (commands: session, authkey, stats, rsa-key, bench) (run `mtactors --help` for usage)")]
+    [InlineData("unknown command 'sesions' (commands: session, authkey, stats, rsa-key, bench) (run `mtactors --help` for usage)", "sesions", "list")]
+    [InlineData("unknown command 'drop' (commands: list, show, destroy) (run `mtactors session --help` for usage)", "session", "drop", "1", "2")]
+    [InlineData("<session-id> is missing (run `mtactors session destroy --help` for usage)", "session", "destroy", "1")]
+    [InlineData("unexpected argument '3' (run `mtactors session show --help` for usage)", "session", "show", "1", "2", "3")]
+    [InlineData("unknown option '--frob' (run `mtactors stats --help` for usage)", "stats", "--frob")]
+    [InlineData("<auth-key-id> 'xyz' is not a 64-bit id (decimal, or hex with 0x) (run `mtactors authkey show --help` for usage)", "authkey", "show", "xyz")]
+    [InlineData("<session-id> '18446744073709551616' is out of the 64-bit range (-9223372036854775808..18446744073709551615) (run `mtactors session show --help` for usage)", "session", "show", "1", "18446744073709551616")]
+    [InlineData("--auth-key '0x' is not a 64-bit hex id (0x followed by 1..16 hex digits) (run `mtactors session list --help` for usage)", "session", "list", "--auth-key", "0x")]
+    [InlineData("--timeout: 'abc' is not a number (run `mtactors stats --help` for usage)", "stats", "--timeout", "abc")]
+    [InlineData("--timeout must be more than 0 and at most 3600 seconds (run `mtactors stats --help` for usage)", "stats", "--timeout", "0")]
+    [InlineData("--page-size: 'ten' is not a whole number (run `mtactors session list --help` for usage)", "session", "list", "--page-size", "ten")]
+    [InlineData("--page-size must be 1..10000 (got 0) (run `mtactors session list --help` for usage)", "session", "list", "--page-size", "0")]
+    [InlineData("--duration must be 0.1..86400 (got 0) (run `mtactors bench --help` for usage)", "bench", "--duration", "0")]
+    public async Task Usage_errors_name_the_problem(string expected, params string[] args)
+    {
+        var r = await Mtactors.RunAsync(args);
+        Assert.Equal(ExitCodes.Usage, r.ExitCode);
+        Assert.Equal("error: " + expected, r.Err.TrimEnd());
     }
 }

@@ -59,26 +59,26 @@ public sealed class EmbeddedSiloTests
             await using (var silo = await SiloUnderTest.StartAsync(dataDirectory, clusterId))
             {
                 // The CLI finds the local silo from the data directory alone.
-                var shown = await CliRunner.RunAsync(
+                var shown = await Mtactors.RunAsync(
                     "session", "show", authKeyId.ToString(), "0x" + sessionId.ToString("x"), "--data-dir", dataDirectory, "--json");
                 Assert.True(shown.ExitCode == 0, shown.Err);
                 using var info = JsonDocument.Parse(shown.Out);
                 Assert.Equal(uniqueId, info.RootElement.Id("unique_id"));
                 Assert.Equal(sessionId, info.RootElement.Id("session_id"));
 
-                var listed = await CliRunner.RunAsync("authkey", "sessions", authKeyId.ToString(), "--data-dir", dataDirectory);
+                var listed = await Mtactors.RunAsync("authkey", "sessions", authKeyId.ToString(), "--data-dir", dataDirectory);
                 Assert.Equal(0, listed.ExitCode);
                 Assert.Contains(sessionId.ToString(), listed.Out);
 
-                var first = await CliRunner.RunAsync("session", "destroy", authKeyId.ToString(), sessionId.ToString(), "--data-dir", dataDirectory);
+                var first = await Mtactors.RunAsync("session", "destroy", authKeyId.ToString(), sessionId.ToString(), "--data-dir", dataDirectory);
                 Assert.Equal(0, first.ExitCode);
                 Assert.StartsWith("destroy_session_ok", first.Out);
 
-                var second = await CliRunner.RunAsync("session", "destroy", authKeyId.ToString(), sessionId.ToString(), "--data-dir", dataDirectory);
+                var second = await Mtactors.RunAsync("session", "destroy", authKeyId.ToString(), sessionId.ToString(), "--data-dir", dataDirectory);
                 Assert.Equal(0, second.ExitCode);
                 Assert.StartsWith("destroy_session_none", second.Out);
 
-                var gone = await CliRunner.RunAsync("session", "show", authKeyId.ToString(), sessionId.ToString(), "--data-dir", dataDirectory);
+                var gone = await Mtactors.RunAsync("session", "show", authKeyId.ToString(), sessionId.ToString(), "--data-dir", dataDirectory);
                 Assert.Equal(MtActors.Client.ExitCodes.NotFound, gone.ExitCode);
                 Assert.Equal("", gone.Out);
                 Assert.Single(gone.Err.TrimEnd().Split('\n'));

@@ -69,20 +69,3 @@ internal sealed class SiloUnderTest : IAsyncDisposable
         }
     }
 }
-
-/// <summary>Runs the mtactors CLI in process and captures what it prints.</summary>
-internal static class CliRunner
-{
-    public sealed record Result(int ExitCode, string Out, string Err, TimeSpan Elapsed);
-
-    public static async Task<Result> RunAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        // No MTACTORS_CONNECTION from the test machine's environment: the tests say where the cluster is.
-        var code = await MtActors.Client.Cli.RunAsync(args, output, error, _ => null, bound.Token);
-        return new Result(code, output.ToString(), error.ToString(), started.Elapsed);
-    }
-}
