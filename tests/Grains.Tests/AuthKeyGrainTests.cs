@@ -1,4 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
+using MtActors.Grains.AuthKeys;
 using MtActors.Grains.Tests.Infrastructure;
+using Npgsql;
+using Orleans.Serialization;
 
 namespace MtActors.Grains.Tests;
 
@@ -67,6 +71,45 @@ public sealed class AuthKeyGrainTests(PostgresFixture pg)
         Assert.Equal(ReceiveStatus.AuthKeyUnknown, (await c.Grains.GetSessionGrain(id, sessions[0]).Receive(TestData.Frame(salt, now + 4))).Status);
         Assert.Null(await c.Grains.GetSessionGrain(id, sessions[0]).GetInfo());
         Assert.Equal(DestroyAuthKeyResult.None, await c.Grains.GetAuthKeyGrain(id).DestroyAuthKey());
+    }
+
+    [Fact]
+    public async Task A_key_row_with_the_session_set_older_versions_wrote_loads_lists_sessions_by_their_rows_and_is_destroyed()
+    {
+        SharedCluster c = await pg.GetSharedClusterAsync();
+        var (id, salt) = await TestData.RegisterKeyAsync(c.Grains);
+        long stored = TestData.NewSessionId();
+        long now = TestData.ClientMsgId(c.Clock.GetUtcNow());
+        await c.Grains.GetSessionGrain(id, stored).Receive(TestData.Frame(salt, now));
+
+        // Rewrite the key row as older versions wrote it: with the set of session ids ([Id(6)]), here naming the stored
+        // session and one whose row never got written.
+        Serializer serializer = c.Cluster.GetSiloServiceProvider(c.Cluster.Silos[0].SiloAddress).GetRequiredService<Serializer>();
+        const string KeyRow = "FROM grain_state WHERE serviceid = @s AND graintypestring = 'authkey' AND grainidn0 = 0 AND grainidn1 = @k";
+        byte[] payload;
+        await using (var connection = new NpgsqlConnection(c.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var read = new NpgsqlCommand("SELECT payloadbinary " + KeyRow, connection);
+            read.Parameters.AddWithValue("s", c.ServiceId);
+            read.Parameters.AddWithValue("k", id);
+            payload = (byte[])(await read.ExecuteScalarAsync())!;
+        }
+        AuthKeyState state = serializer.Deserialize<AuthKeyState>(payload)!;
+        Assert.Empty(state.Sessions); // no longer written
+        long unwritten = TestData.NewSessionId();
+        state.Sessions = [.. new[] { stored, unwritten }.Order()];
+        await Sql.ExecuteAsync(c.ConnectionString, "UPDATE grain_state SET payloadbinary = @p WHERE serviceid = @s " +
+            "AND graintypestring = 'authkey' AND grainidn0 = 0 AND grainidn1 = @k",
+            ("p", serializer.SerializeToArray(state)), ("s", c.ServiceId), ("k", id));
+        await c.Cluster.DeactivateAsync(c.Grains.GetAuthKeyGrain(id));
+
+        Assert.NotNull(await c.Grains.GetAuthKeyGrain(id).Get()); // the old row loads
+        Assert.Equal(new[] { stored }, (await c.Grains.GetAuthKeyGrain(id).GetSessionIds()).ToArray()); // the rows, not the old set
+        Assert.Equal(DestroyAuthKeyResult.Ok, await c.Grains.GetAuthKeyGrain(id).DestroyAuthKey().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, await Sql.CountAsync(c.ConnectionString,
+            "SELECT count(*) FROM grain_state WHERE serviceid = @s AND (grainidn0 = @k OR grainidn1 = @k)", ("s", c.ServiceId), ("k", id)));
+        Assert.Null(await c.Grains.GetSessionGrain(id, stored).GetInfo());
     }
 
     [Fact]
