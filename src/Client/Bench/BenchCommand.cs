@@ -33,6 +33,8 @@ public static partial class Cli
         var payload = IntOption("--payload", "Bytes carried by each echo call", 16, 0, 1 << 20);
         var duration = new Option<double>("--duration") { Description = "Seconds measured (after the warm-up)", DefaultValueFactory = _ => 10, HelpName = "seconds" };
         var count = new Option<long?>("--count") { Description = "Round trips measured instead of a duration", HelpName = "n" };
+        var rate = new Option<double?>("--rate") { Description = "Round trips started per second in all (a paced load, e.g. 80 % of the saturation rate); default: as fast as the in-flight calls allow", HelpName = "n" };
+        var rounds = IntOption("--rounds", "With --baseline: this many interleaved pairs (bare echo, then MTProto); the median ratio is reported", 1, 1, 100);
         var warmup = new Option<double>("--warmup") { Description = "Seconds of traffic before measuring", DefaultValueFactory = _ => 1, HelpName = "seconds" };
         var transport = new Option<string>("--transport") { Description = "MTProto transport framing", DefaultValueFactory = _ => "intermediate" };
         transport.AcceptOnlyFromAmong("abridged", "intermediate", "padded", "full");
@@ -44,6 +46,10 @@ public static partial class Cli
         var baseline = new Option<bool>("--baseline") { Description = "First run the same load against an in-process bare echo server, then the real one; print the ratio" };
         duration.InRange(0.1, 86400);
         warmup.InRange(0, 3600);
+        rate.Validators.Add(r =>
+        {
+            if (r.TryGetValue(out double? v) && v is double x && (double.IsNaN(x) || x < 1 || x > 10_000_000)) r.AddError("--rate must be 1..10000000");
+        });
         count.Validators.Add(r =>
         {
             if (r.TryGetValue(out long? n) && n < 1) r.AddError("--count must be at least 1");
@@ -54,7 +60,7 @@ public static partial class Cli
             "pipelined), or auth-key creations (--handshakes); progress once a second on stderr, then throughput and " +
             "p50 / p99 / max latency. --baseline also measures a bare echo server with the same frames and prints the ratio. " +
             "Exit code 1 when any call failed.");
-        foreach (var o in new Option[] { host, port, rsaKey, dc, connections, sessions, depth, mode, payload, duration, count, warmup, transport, obfuscated,
+        foreach (var o in new Option[] { host, port, rsaKey, dc, connections, sessions, depth, mode, payload, duration, count, warmup, rate, rounds, transport, obfuscated,
                      keyCache, newKeys, handshakes, bare, baseline })
         {
             bench.Options.Add(o);
@@ -64,10 +70,14 @@ public static partial class Cli
             if (r.GetValue(obfuscated) && r.GetValue(transport) == "full") r.AddError("--obfuscated does not go with --transport full");
             if (r.GetValue(bare) && (r.GetValue(baseline) || r.GetValue(handshakes))) r.AddError("--bare cannot be combined with --baseline or --handshakes");
             if (r.GetValue(handshakes) && r.GetValue(baseline)) r.AddError("--baseline applies to round trips, not to --handshakes");
+            if (r.GetValue(rounds) > 1 && !r.GetValue(baseline)) r.AddError("--rounds needs --baseline");
+            if (r.GetValue(rate) is not null && r.GetValue(handshakes)) r.AddError("--rate applies to round trips, not to --handshakes");
         });
         context.Example(bench,
             "mtactors bench --connections 4 --sessions 4 --depth 8 --duration 10          # pings through the local silo",
             "mtactors bench --mode echo --payload 256 --baseline --json                  # echo RPC, with the bare-echo ratio",
+            "mtactors bench --connections 4 --sessions 2 --depth 8 --baseline --rounds 3  # 3 interleaved pairs, median ratio",
+            "mtactors bench --connections 4 --sessions 2 --depth 8 --rate 40000           # a paced load: latency at 40,000/s",
             "mtactors bench --key-cache ~/.cache/mtactors-keys.json --connections 16     # keys kept between runs",
             "mtactors bench --handshakes --connections 4 --duration 10                   # auth keys per second",
             "mtactors bench echo-server --port 7000 & mtactors bench --bare --port 7000  # the baseline on its own");
@@ -81,7 +91,8 @@ public static partial class Cli
                 p.GetValue(host)!, p.GetValue(port), keys, p.GetValue(dc), p.GetValue(connections), p.GetValue(sessions),
                 p.GetValue(mode) == "echo" ? BenchMode.Echo : BenchMode.Ping, p.GetValue(payload), p.GetValue(depth),
                 TimeSpan.FromSeconds(p.GetValue(duration)), p.GetValue(count), TimeSpan.FromSeconds(p.GetValue(warmup)),
-                transportKind, p.GetValue(obfuscated), ExpandHome(p.GetValue(keyCache)), p.GetValue(newKeys), inv.Timeout);
+                transportKind, p.GetValue(obfuscated), ExpandHome(p.GetValue(keyCache)), p.GetValue(newKeys), inv.Timeout,
+                p.GetValue(rate), p.GetValue(rounds));
             try
             {
                 return await RunBench(inv, settings, isBare, p.GetValue(baseline), p.GetValue(handshakes), !p.GetValue(context.Options.NoProgress));
@@ -158,6 +169,7 @@ public static partial class Cli
         };
         BenchResult result;
         BenchResult? bareResult = null;
+        var rounds = new List<(BenchResult Bare, BenchResult MtProto)>();
         if (handshakes)
         {
             json["mode"] = "handshakes";
@@ -170,22 +182,42 @@ public static partial class Cli
             json["depth"] = s.Depth;
             json["frame_bytes"] = s.FrameBytes;
             if (s.Mode == BenchMode.Echo) json["payload"] = s.Payload;
+            if (s.Rate is double target) json["rate_target"] = target;
             if (bare)
             {
                 result = await runner.RunBareAsync(s.Host, s.Port);
             }
             else
             {
-                if (baseline)
+                int keysCreated = 0, keysReused = 0;
+                result = null!;
+                for (int round = 1; round <= s.Rounds; round++)
                 {
-                    await using var echo = new EchoServer(IPAddress.Loopback, 0);
-                    bareResult = await runner.RunBareAsync("127.0.0.1", echo.EndPoint.Port);
-                    if (progress) await inv.Err.WriteLineAsync("  " + bareResult.Text("round trips"));
+                    // Rounds interleaved (bare echo, MTProto, bare echo, ...): a drifting machine load hits both alike.
+                    if (baseline)
+                    {
+                        await using var echo = new EchoServer(IPAddress.Loopback, 0);
+                        bareResult = await runner.RunBareAsync("127.0.0.1", echo.EndPoint.Port);
+                        if (progress) await inv.Err.WriteLineAsync("  " + bareResult.Text("round trips"));
+                    }
+                    var (mt, created, reused) = await runner.RunMtProtoAsync();
+                    result = mt;
+                    keysCreated += created;
+                    keysReused += reused;
+                    if (s.Rounds > 1)
+                    {
+                        rounds.Add((bareResult!, mt));
+                        if (progress) await inv.Err.WriteLineAsync($"  round {round}: " + mt.Text("round trips"));
+                    }
                 }
-                var (mt, created, reused) = await runner.RunMtProtoAsync();
-                result = mt;
-                json["keys_created"] = created;
-                json["keys_reused"] = reused;
+                json["keys_created"] = keysCreated;
+                json["keys_reused"] = keysReused;
+                if (rounds.Count > 1)
+                {
+                    // The reported pair is the round with the median throughput ratio.
+                    var median = rounds.OrderBy(r => Ratio(r.MtProto, r.Bare)["throughput"]!.GetValue<double>()).ElementAt(rounds.Count / 2);
+                    (bareResult, result) = (median.Bare, median.MtProto);
+                }
             }
         }
 
@@ -198,10 +230,26 @@ public static partial class Cli
                 json["baseline"] = ToJson(bareResult);
                 json["ratio"] = Ratio(result, bareResult);
             }
+            if (rounds.Count > 1)
+            {
+                json["rounds"] = new JsonArray([.. rounds.Select(r => (JsonNode)new JsonObject
+                {
+                    ["baseline"] = ToJson(r.Bare),
+                    ["result"] = ToJson(r.MtProto),
+                    ["ratio"] = Ratio(r.MtProto, r.Bare),
+                })]);
+            }
             await inv.WriteJsonAsync(json);
         }
         else
         {
+            for (int i = 0; i < rounds.Count; i++)
+            {
+                var r = Ratio(rounds[i].MtProto, rounds[i].Bare);
+                await inv.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"round {i + 1}: bare echo {rounds[i].Bare.Rate:N0}/s, mtproto {rounds[i].MtProto.Rate:N0}/s (p50 {rounds[i].MtProto.P50Ms:0.###} ms, p99 {rounds[i].MtProto.P99Ms:0.###} ms), ratio {r["throughput"]!.GetValue<double>():0.###}"));
+            }
+            if (rounds.Count > 1) await inv.Out.WriteLineAsync("median round:");
             if (bareResult is not null) await inv.Out.WriteLineAsync(bareResult.Text(unit));
             await inv.Out.WriteLineAsync(result.Text(unit));
             if (bareResult is not null)
@@ -217,9 +265,11 @@ public static partial class Cli
             throw new CliException(ExitCodes.Failure, $"no {unit} completed" + (result.FirstError is null ? "" : $": {result.FirstError}"));
         }
 
-        if (result.Errors > 0 || bareResult?.Errors > 0)
+        var all = rounds.Count > 1 ? rounds.SelectMany(r => new[] { r.MtProto, r.Bare }).ToList() : [result, .. bareResult is null ? [] : new[] { bareResult }];
+        long errors = all.Sum(r => r.Errors);
+        if (errors > 0)
         {
-            await inv.Err.WriteLineAsync($"error: {result.Errors + (bareResult?.Errors ?? 0)} call(s) failed (first: {result.FirstError ?? bareResult?.FirstError})");
+            await inv.Err.WriteLineAsync($"error: {errors} call(s) failed (first: {all.Select(r => r.FirstError).FirstOrDefault(e => e is not null)})");
             return ExitCodes.Failure;
         }
 

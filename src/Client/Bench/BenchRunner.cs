@@ -33,7 +33,9 @@ internal sealed record BenchSettings(
     bool Obfuscated,
     string? KeyCachePath,
     bool NewKeys,
-    TimeSpan CallTimeout)
+    TimeSpan CallTimeout,
+    double? Rate = null,
+    int Rounds = 1)
 {
     public string Server => $"{Host}:{Port}";
 
@@ -219,6 +221,11 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter progress, b
         bool recording = settings.Warmup <= TimeSpan.Zero;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         long measuredStart = Stopwatch.GetTimestamp();
+        // --rate: round trips start on a shared schedule (slot n at n / rate seconds), each by a free worker; a worker
+        // never waits for a slot that is already due, so a server slower than the rate is simply saturated.
+        long paceStart = Stopwatch.GetTimestamp();
+        long slots = 0;
+        double ticksPerSlot = settings.Rate is double target ? Stopwatch.Frequency / target : 0;
 
         async Task Worker(Func<Task> op)
         {
@@ -226,6 +233,22 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter progress, b
             {
                 bool counted = Volatile.Read(ref recording);
                 if (counted && settings.Count is long limit && Interlocked.Increment(ref issued) > limit) break;
+                if (ticksPerSlot > 0)
+                {
+                    long due = paceStart + (long)(Interlocked.Increment(ref slots) * ticksPerSlot);
+                    long wait = due - Stopwatch.GetTimestamp();
+                    if (wait > 0)
+                    {
+                        try
+                        {
+                            await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), stop.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                        {
+                            break;
+                        }
+                    }
+                }
                 long t0 = Stopwatch.GetTimestamp();
                 try
                 {

@@ -63,7 +63,7 @@ internal static class AuthKeyCommands
     {
         var key = Arguments.Id("auth-key-id", "The auth key id");
         var sessions = context.Command("sessions",
-            "List the ids of the auth key's live sessions (as the key records them). Exit code 4 when the key does not " +
+            "List the ids of the auth key's live sessions (its stored session rows). Exit code 4 when the key does not " +
             "exist. For paging and row times use `mtactors sessions list --auth-key <id>`.",
             [key],
             "mtactors authkey sessions 0x1122334455667788");

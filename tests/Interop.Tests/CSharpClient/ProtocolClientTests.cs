@@ -153,6 +153,32 @@ public sealed class ProtocolClientTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Bench_rate_paces_the_round_trips_and_rounds_interleave_baseline_and_mtproto()
+    {
+        // Paced: never more than the rate (slots are 1/rate apart from the start), plus the calls in flight.
+        var (code, stdout, stderr) = await Bench("--port", Server.Port.ToString(), "--rsa-key", Server.PublicKeyPath,
+            "--connections", "2", "--depth", "4", "--duration", "2", "--warmup", "0", "--rate", "100", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal(100, json["rate_target"]!.GetValue<double>());
+        long operations = json["result"]!["operations"]!.GetValue<long>();
+        Assert.InRange(operations, 1, (long)(100 * json["result"]!["seconds"]!.GetValue<double>()) + 8 + 1);
+
+        (code, stdout, stderr) = await Bench("--port", Server.Port.ToString(), "--rsa-key", Server.PublicKeyPath,
+            "--connections", "1", "--duration", "0.5", "--warmup", "0", "--baseline", "--rounds", "2", "--json");
+        Assert.True(code == 0, stderr);
+        json = JsonNode.Parse(stdout)!;
+        var rounds = json["rounds"]!.AsArray();
+        Assert.Equal(2, rounds.Count);
+        Assert.All(rounds, r => Assert.True(r!["ratio"]!["throughput"]!.GetValue<double>() > 0));
+        Assert.Contains(rounds, r => r!["ratio"]!["throughput"]!.GetValue<double>() == json["ratio"]!["throughput"]!.GetValue<double>());
+
+        var usage = await Bench("--rounds", "2");
+        Assert.Equal(2, usage.Code);
+        Assert.Contains("--rounds needs --baseline", usage.Err);
+    }
+
+    [Fact]
     public async Task Bench_key_cache_skips_handshakes_on_the_second_run_and_handshakes_mode_counts_keys()
     {
         var cache = Path.Combine(Path.GetTempPath(), $"mtactors-bench-keys-{Guid.NewGuid():N}.json");
