@@ -5,8 +5,8 @@ namespace MtActors.Grains;
 
 /// <summary>
 /// One MTProto auth key (grain key: auth_key_id, the low 64 bits of SHA1(auth_key), as a long).
-/// Holds the 256-byte key material, its kind and expiry, the seed its server salts are derived from,
-/// and the ids of its live sessions.
+/// Holds the 256-byte key material, its kind and expiry and the seed its server salts are derived from; its
+/// sessions are found by their own stored rows.
 /// </summary>
 public interface IAuthKeyGrain : IGrainWithIntegerKey
 {
@@ -20,7 +20,7 @@ public interface IAuthKeyGrain : IGrainWithIntegerKey
     /// <summary>The key material, or null when the key is unknown, destroyed or expired.</summary>
     Task<AuthKeyInfo?> Get();
 
-    /// <summary>Ids of the sessions created under this key and not destroyed since.</summary>
+    /// <summary>Ids of the key's stored sessions (created and not destroyed since), ascending.</summary>
     Task<ImmutableArray<long>> GetSessionIds();
 
     /// <summary>
@@ -29,17 +29,14 @@ public interface IAuthKeyGrain : IGrainWithIntegerKey
     Task<DestroyAuthKeyResult> DestroyAuthKey();
 
     /// <summary>
-    /// Called by a <see cref="ISessionGrain"/> of this key: null when the key does not exist (any more);
-    /// otherwise what the session needs (salt seed). Interleaves: sessions call it while the key may be
-    /// waiting for them in <see cref="DestroyAuthKey"/>. With <paramref name="create"/> the session id is
-    /// added to the key's session set and that is durable before the call returns.
+    /// Called by a <see cref="ISessionGrain"/> of this key: null when the key does not exist (any more), is expired or
+    /// is being destroyed; otherwise what the session needs (salt seed). Writes nothing. A new session calls it with
+    /// <paramref name="created"/> after its first row is written: null then tells it to delete that row again
+    /// (destroy_auth_key may have listed the key's sessions before the row existed). Interleaves: sessions call it
+    /// while the key may be waiting for them in <see cref="DestroyAuthKey"/>.
     /// </summary>
     [AlwaysInterleave]
-    Task<AuthKeySessionBinding?> OpenSession(long sessionId, bool create);
-
-    /// <summary>Called by a session grain after it destroyed itself: removes it from the session set.</summary>
-    [AlwaysInterleave]
-    Task SessionDestroyed(long sessionId);
+    Task<AuthKeySessionBinding?> OpenSession(long sessionId, bool created);
 }
 
 /// <summary>Permanent keys live until destroy_auth_key; temporary ones (PFS) also end at their expiry.</summary>

@@ -62,7 +62,7 @@ public interface ISessionGrain : IGrainWithGuidKey
     Task<DestroySessionResult> DestroySession(long sessionId);
 
     /// <summary>
-    /// Destroys this session: deletes its row, leaves the key's session set, deactivates.
+    /// Destroys this session: deletes its row (which also takes it off its key's session list), deactivates.
     /// True when it existed. A later message for the same id creates a new session (new unique_id).
     /// Interleaves with the session's other calls (the grain serialises state access itself), so two
     /// sessions destroying each other at the same moment cannot deadlock.

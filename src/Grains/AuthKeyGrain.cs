@@ -8,17 +8,19 @@ using MtActors.Protocol.Crypto;
 namespace MtActors.Grains;
 
 /// <summary>
-/// One auth key. State: <see cref="AuthKeyState"/> under state name "authkey"; every change is written
-/// before the call returns (changes are rare: registration, a session created or destroyed).
-/// <see cref="OpenSession"/> and <see cref="SessionDestroyed"/> interleave with the other calls: they
-/// are called by session grains, possibly while this grain waits for those very sessions in
-/// <see cref="DestroyAuthKey"/>. Writes are serialised by <see cref="_writeGate"/>.
+/// One auth key. State: <see cref="AuthKeyState"/> under state name "authkey", written once by
+/// <see cref="Register"/> and deleted by <see cref="DestroyAuthKey"/> or expiry. The key's sessions are not in
+/// it: they are found by their own rows (<see cref="ISessionDirectory"/>), and a new session asks
+/// <see cref="OpenSession"/> to confirm its first row (docs/persistence.md, "Finding a key's sessions").
+/// <see cref="OpenSession"/> interleaves with the other calls: sessions call it, possibly while this grain waits
+/// for those very sessions in <see cref="DestroyAuthKey"/>. Writes are serialised by <see cref="_writeGate"/>.
 /// </summary>
 public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
 {
     private readonly IPersistentState<AuthKeyState> _state;
     private readonly TimeProvider _clock;
     private readonly ILogger<AuthKeyGrain> _logger;
+    private readonly ISessionDirectory _sessions;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private long _authKeyId;
     private bool _exists;
@@ -27,8 +29,10 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
     public AuthKeyGrain(
         [PersistentState(GrainServices.AuthKeyStateName, GrainServices.AuthKeyStorage)] IPersistentState<AuthKeyState> state,
         [FromKeyedServices(GrainServices.ClockKey)] TimeProvider clock,
+        ISessionDirectory sessions,
         ILogger<AuthKeyGrain> logger)
     {
+        _sessions = sessions;
         _state = state;
         _clock = clock;
         _logger = logger;
@@ -67,7 +71,6 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
             ExpiresAt = registration.Kind == AuthKeyKind.Temporary ? registration.ExpiresAt : null,
             InitialSalt = registration.InitialSalt,
             SaltSeed = RandomNumberGenerator.GetBytes(32),
-            Sessions = [],
         };
         _state.State = state;
         await WriteAsync();
@@ -88,7 +91,7 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
     public async Task<ImmutableArray<long>> GetSessionIds()
     {
         await EraseIfExpiredAsync();
-        return _exists ? [.. _state.State.Sessions] : [];
+        return _exists ? [.. await _sessions.ListAsync(_authKeyId)] : [];
     }
 
     public async Task<DestroyAuthKeyResult> DestroyAuthKey()
@@ -97,11 +100,7 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
         _destroying = true; // from here on OpenSession answers "no such key"
         try
         {
-            foreach (long sessionId in _state.State.Sessions.ToArray())
-            {
-                await GrainFactory.GetSessionGrain(_authKeyId, sessionId).Destroy();
-            }
-            await EraseAsync();
+            await DestroySessionsAndEraseAsync();
             LogDestroyed(_authKeyId);
             GrainMetrics.AuthKey("destroyed");
             return DestroyAuthKeyResult.Ok;
@@ -117,50 +116,13 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
         }
     }
 
-    public async Task<AuthKeySessionBinding?> OpenSession(long sessionId, bool create)
+    public Task<AuthKeySessionBinding?> OpenSession(long sessionId, bool created)
     {
         // No erasing here (the caller may be one of the sessions erasing would wait for): an expired
-        // key just answers "none"; Get / GetSessionIds / Register erase it.
-        if (!_exists || _destroying || IsExpired) return null;
+        // key just answers "none"; Get / GetSessionIds / Register erase it. Nothing is written either way.
+        if (!_exists || _destroying || IsExpired) return Task.FromResult<AuthKeySessionBinding?>(null);
         AuthKeyState s = _state.State;
-        if (create && Array.BinarySearch(s.Sessions, sessionId) < 0)
-        {
-            await _writeGate.WaitAsync();
-            try
-            {
-                if (!_exists || _destroying) return null;
-                int index = Array.BinarySearch(_state.State.Sessions, sessionId);
-                if (index < 0)
-                {
-                    _state.State.Sessions = [.. _state.State.Sessions[..~index], sessionId, .. _state.State.Sessions[~index..]];
-                    await _state.WriteStateAsync();
-                }
-            }
-            finally
-            {
-                _writeGate.Release();
-            }
-        }
-        return new AuthKeySessionBinding(s.SaltSeed, s.InitialSalt, s.CreatedAt, s.ExpiresAt);
-    }
-
-    public async Task SessionDestroyed(long sessionId)
-    {
-        if (!_exists || _destroying) return; // DestroyAuthKey erases the whole row anyway
-        await _writeGate.WaitAsync();
-        try
-        {
-            if (!_exists || _destroying) return;
-            long[] sessions = _state.State.Sessions;
-            int index = Array.BinarySearch(sessions, sessionId);
-            if (index < 0) return;
-            _state.State.Sessions = [.. sessions[..index], .. sessions[(index + 1)..]];
-            await _state.WriteStateAsync();
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        return Task.FromResult<AuthKeySessionBinding?>(new AuthKeySessionBinding(s.SaltSeed, s.InitialSalt, s.CreatedAt, s.ExpiresAt));
     }
 
     private bool IsExpired => _exists && _state.State.ExpiresAt is { } expiry && expiry <= _clock.GetUtcNow();
@@ -174,17 +136,28 @@ public sealed partial class AuthKeyGrain : Grain, IAuthKeyGrain
             _destroying = true;
             try
             {
-                foreach (long sessionId in _state.State.Sessions.ToArray())
-                {
-                    await GrainFactory.GetSessionGrain(_authKeyId, sessionId).Destroy();
-                }
-                await EraseAsync();
+                await DestroySessionsAndEraseAsync();
             }
             finally
             {
                 _destroying = false;
             }
         }
+    }
+
+    /// <summary>
+    /// With <see cref="_destroying"/> already set, so that <see cref="OpenSession"/> confirms no new session from
+    /// here on: every session confirmed before wrote its row before, so the listing below finds it. Sessions named
+    /// by the set older versions stored in the key row are destroyed too (a "none" for those already gone).
+    /// </summary>
+    private async Task DestroySessionsAndEraseAsync()
+    {
+        long[] stored = await _sessions.ListAsync(_authKeyId);
+        foreach (long sessionId in stored.Union(_state.State.Sessions))
+        {
+            await GrainFactory.GetSessionGrain(_authKeyId, sessionId).Destroy();
+        }
+        await EraseAsync();
     }
 
     private async Task EraseAsync()

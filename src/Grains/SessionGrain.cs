@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MtActors.Grains.Api;
+using MtActors.Grains.AuthKeys;
 using MtActors.Grains.Sessions;
 using Orleans.Storage;
 
@@ -22,6 +23,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private readonly SessionOptions _options;
     private readonly ILogger<SessionGrain> _logger;
     private readonly MtProtoApiRouter _api;
+    private readonly ISessionDirectory _directory;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CoalescingWriter _writer;
     private readonly long _authKeyId;
@@ -29,6 +31,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private SessionCore _core = null!;
     private AuthKeySessionBinding? _binding;
     private bool _fenced;
+    private bool _unconfirmed; // created in memory; its first row is not yet confirmed by the auth key (see PersistAsync)
     private readonly List<long> _uncertainWrites = []; // tokens of writes that failed without a version conflict since the last success (any may have committed)
 
     public SessionGrain(
@@ -36,9 +39,11 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         [FromKeyedServices(GrainServices.ClockKey)] TimeProvider clock,
         IOptions<SessionOptions> options,
         MtProtoApiRouter api,
+        ISessionDirectory directory,
         ILogger<SessionGrain> logger)
     {
         _api = api;
+        _directory = directory;
         _state = state;
         _clock = clock;
         _options = options.Value;
@@ -61,7 +66,8 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         try
         {
             await _writer.IdleAsync();
-            if (_fenced || !_core.Exists) return;
+            // An unconfirmed session answered nothing that depends on its row: it may not write one now, unchecked.
+            if (_fenced || !_core.Exists || _unconfirmed) return;
             // Clean end: write the exact window and counters, releasing the reservations.
             SessionState final = _core.Snapshot(final: true);
             await WriteAsync(final, cancellationToken);
@@ -116,28 +122,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             AuthKeySessionBinding? binding = await BindAsync();
             if (binding is null) return (FrameResult.KeyUnknown, false);
             plan = _core.BeginFrame(frame, binding, _sessionId, _authKeyId, _clock.GetUtcNow());
-            if (plan.Created)
-            {
-                // The key must list the session before the session exists (destroy_auth_key finds it).
-                AuthKeySessionBinding? listed;
-                try
-                {
-                    listed = await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, create: true);
-                }
-                catch
-                {
-                    _core = SessionCore.Empty(_options); // nothing of it was written: the client's retry starts again
-                    throw;
-                }
-                if (listed is null)
-                {
-                    _core = SessionCore.Empty(_options);
-                    _binding = null;
-                    return (FrameResult.KeyUnknown, false);
-                }
-                GrainMetrics.SessionCreated();
-                LogSessionCreated(_authKeyId, _sessionId, _core.UniqueId);
-            }
+            if (plan.Created) _unconfirmed = true;
             if (plan.Calls.Count == 0) return (await CompleteAsync(plan), false);
         }
         finally
@@ -199,7 +184,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         foreach (int code in plan.BadMsgCodes) GrainMetrics.BadMsg(code);
         foreach (bool ok in plan.DestroySessionAnswers) GrainMetrics.DestroySession(ok);
         // A session destroyed meanwhile (destroy_auth_key, destroy_session from another session) writes nothing more.
-        if (ReferenceEquals(plan.Core, _core)) await PersistAsync(true);
+        if (ReferenceEquals(plan.Core, _core) && !await PersistAsync(true)) return FrameResult.KeyUnknown;
         return result;
     }
 
@@ -252,19 +237,11 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             }
             bool existed = _core.Exists;
             ReceiveResult result = _core.Receive(request.Salt, request.Messages.IsDefault ? [] : request.Messages, binding, _clock.GetUtcNow());
-            if (result.Created)
+            if (result.Created) _unconfirmed = true;
+            if (!await PersistAsync(existed || result.Created))
             {
-                // The key must list the session before the session exists (destroy_auth_key finds it).
-                if (await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, create: true) is null)
-                {
-                    _core = SessionCore.Empty(_options);
-                    _binding = null;
-                    return new ReceiveResult(ReceiveStatus.AuthKeyUnknown, 0, false, [], []);
-                }
-                LogSessionCreated(_authKeyId, _sessionId, _core.UniqueId);
-                GrainMetrics.SessionCreated();
+                return new ReceiveResult(ReceiveStatus.AuthKeyUnknown, 0, false, [], []);
             }
-            await PersistAsync(existed || result.Created);
             return result;
         }
         finally
@@ -283,7 +260,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             DateTimeOffset now = _clock.GetUtcNow();
             var headers = ImmutableArray.CreateBuilder<OutboundHeader>(messages.Length);
             foreach (OutboundKind kind in messages) headers.Add(_core.Allocate(kind, now));
-            await PersistAsync(true);
+            if (!await PersistAsync(true)) return [];
             return headers.MoveToImmutable();
         }
         finally
@@ -334,8 +311,10 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             if (existed)
             {
                 await GrainMetrics.TimeWriteAsync(() => _state.ClearStateAsync()); // DeleteStateOnClear: the row is deleted
+                _directory.Removed(_authKeyId, _sessionId);
                 LogSessionDestroyed(_authKeyId, _sessionId, _core.UniqueId);
                 _core = SessionCore.Empty(_options);
+                _unconfirmed = false;
                 _binding = null;
                 // Nothing of the session may stay in memory either. (Only when it existed: an activation
                 // that deactivates on every "none" would bounce queued calls from activation to activation.)
@@ -346,7 +325,6 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         {
             _gate.Release();
         }
-        await GrainFactory.GetAuthKeyGrain(_authKeyId).SessionDestroyed(_sessionId);
         return existed;
     }
 
@@ -375,24 +353,58 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             if (_binding.ExpiresAt is not { } expiry || expiry > _clock.GetUtcNow()) return _binding;
             _binding = null;
         }
-        _binding = await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, create: false);
+        _binding = await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, created: false);
         if (_binding is null && _core.Exists)
         {
             // The key was destroyed (or expired) while this session's row survived: finish the job.
             await _writer.IdleAsync();
             await _state.ClearStateAsync();
+            _directory.Removed(_authKeyId, _sessionId);
             _core = SessionCore.Empty(_options);
+            _unconfirmed = false;
             LogOrphanRemoved(_authKeyId, _sessionId);
         }
         return _binding;
     }
 
-    /// <summary>Durable now if the answer depends on it, else a coalesced background write.</summary>
-    private async Task PersistAsync(bool changed)
+    /// <summary>
+    /// Durable now if the answer depends on it, else a coalesced background write. False: the session was just
+    /// created and its auth key refused it (destroyed or expired meanwhile); its row is deleted again and the caller
+    /// answers "key unknown".
+    /// </summary>
+    private async Task<bool> PersistAsync(bool changed)
     {
-        if (!_core.Exists || !changed) return;
+        if (!_core.Exists || !changed) return true;
+        if (_unconfirmed) return await PersistCreatedAsync();
         if (_core.MustPersist) await _writer.FlushAsync();
         else _writer.Schedule();
+        return true;
+    }
+
+    /// <summary>
+    /// A new session's first write, then the key's confirmation (docs/persistence.md, "Finding a key's sessions"):
+    /// destroy_auth_key first stops confirming, then lists the stored session rows. A session confirmed before that
+    /// wrote its row before, so the listing finds it; one refused deletes the row it wrote. Either way no session row
+    /// outlives its key. (The key keeps no list of its own: creating a session costs its one insert.)
+    /// </summary>
+    private async Task<bool> PersistCreatedAsync()
+    {
+        await _writer.FlushAsync();
+        _directory.Stored(_authKeyId, _sessionId);
+        if (await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, created: true) is null)
+        {
+            await GrainMetrics.TimeWriteAsync(() => _state.ClearStateAsync());
+            _directory.Removed(_authKeyId, _sessionId);
+            _core = SessionCore.Empty(_options);
+            _unconfirmed = false;
+            _binding = null;
+            LogCreationRefused(_authKeyId, _sessionId);
+            return false;
+        }
+        _unconfirmed = false;
+        GrainMetrics.SessionCreated();
+        LogSessionCreated(_authKeyId, _sessionId, _core.UniqueId);
+        return true;
     }
 
     private async Task WriteOnceAsync()
@@ -488,6 +500,9 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {AuthKeyId} {SessionId}: destroy_session for itself answered none")]
     private partial void LogDestroySelfRefused(long authKeyId, long sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {AuthKeyId} {SessionId}: auth key destroyed while the session was created; its row deleted again")]
+    private partial void LogCreationRefused(long authKeyId, long sessionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {AuthKeyId} {SessionId}: auth key gone, orphaned session row deleted")]
     private partial void LogOrphanRemoved(long authKeyId, long sessionId);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using MtActors.Grains;
+using MtActors.Grains.AuthKeys;
 using MtActors.Protocol.Crypto;
 using MtActors.Silo.Gateway;
 using MtActors.Silo.Hosting;
@@ -158,6 +159,7 @@ public sealed class MtActorsTestServer : IAsyncDisposable
                 await SchemaMigrator.ApplyAsync(connectionString, cancellationToken: bound.Token);
             }
 
+            var sessionDirectory = new InMemorySessionDirectory();
             var builder = new InProcessTestClusterBuilder(options.Silos);
             builder.Options.ServiceId = serviceId;
             builder.Options.ClusterId = serviceId + "-" + Guid.NewGuid().ToString("N")[..6];
@@ -174,6 +176,7 @@ public sealed class MtActorsTestServer : IAsyncDisposable
                         silo.AddMemoryGrainStorage(name);
                     }
 
+                    silo.Services.AddSingleton<ISessionDirectory>(sessionDirectory); // shared, like the memory storage
                     silo.Services.AddMtActorsGrainServices();
                 }
 

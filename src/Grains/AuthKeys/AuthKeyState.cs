@@ -13,6 +13,10 @@ public sealed class AuthKeyState
     [Id(4)] public long? InitialSalt { get; set; }
     /// <summary>Random 32 bytes the key's server salts are derived from (see SaltSchedule).</summary>
     [Id(5)] public byte[] SaltSeed { get; set; } = [];
-    /// <summary>Ids of the live sessions, ascending.</summary>
+    /// <summary>
+    /// Written by versions before the sessions were found by their own rows: the ids of the key's sessions then.
+    /// No longer written (empty in new rows); still read, so that destroy_auth_key of an old row also destroys
+    /// every session named there. Never reuse [Id(6)].
+    /// </summary>
     [Id(6)] public long[] Sessions { get; set; } = [];
 }

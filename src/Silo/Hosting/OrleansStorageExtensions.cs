@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using MtActors.Grains;
+using MtActors.Grains.AuthKeys;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -42,6 +44,9 @@ public static class OrleansStorageExtensions
             silo.Services.AddOptions<AdoNetGrainStorageOptions>(name)
                 .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
         }
+        // destroy_auth_key and the session listings find a key's sessions by their rows.
+        silo.Services.AddSingleton<ISessionDirectory>(sp => new Postgres.PostgresSessionDirectory(
+            connectionString, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
         silo.Services.AddMtActorsGrainServices();
         return silo;
     }

@@ -88,4 +88,58 @@ public sealed class DestroyTests(PostgresFixture pg)
             Assert.Empty(later.Messages);
         }
     }
+
+    [Fact]
+    public async Task A_session_whose_first_row_is_written_after_destroy_auth_key_listed_the_sessions_deletes_it_and_answers_nothing()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient a = await SessionClient.CreateAsync(c);
+        await a.SendAsync(new Ping(1));
+        // b's first frame holds a query: b is created in memory, its row is written only when the query is done.
+        SessionClient b = a.OtherSession();
+        string key = TestApi.NewKey();
+        Task<Reply> pending = b.SendAsync(TestApi.Call(TestApi.Gate, key), contentRelated: true);
+        await TestApi.WaitStartedAsync(key);
+
+        // destroy_auth_key meanwhile: b has no row yet, so the key's listing cannot find it.
+        Assert.Equal(DestroyAuthKeyResult.Ok, await c.Grains.GetAuthKeyGrain(a.AuthKeyId).DestroyAuthKey().WaitAsync(SessionClient.Bound));
+        Assert.Equal(0, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, a.AuthKeyId, a.SessionId));
+
+        TestApi.Release(key);
+        Reply reply = await pending.WaitAsync(SessionClient.Bound);
+        // b wrote its row, the key refused to confirm it, b deleted it again: no answer, nothing left of the key.
+        Assert.Equal(FrameDisposition.AuthKeyUnknown, reply.Result.Disposition);
+        Assert.Empty(reply.Messages);
+        Assert.Equal(0, await Sql.CountAsync(c.ConnectionString,
+            "SELECT count(*) FROM grain_state WHERE serviceid = @s AND grainidn0 = @k", ("s", c.ServiceId), ("k", a.AuthKeyId)));
+        Assert.Null(await b.Grain.GetInfo());
+    }
+
+    [Fact]
+    public async Task Destroy_auth_key_racing_session_creation_leaves_no_session_of_the_key()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient first = await SessionClient.CreateAsync(c);
+        await first.SendAsync(new Ping(1));
+        SessionClient[] racers = [.. Enumerable.Range(0, 40).Select(_ => first.OtherSession())];
+
+        // Creations before, during and after the destruction; each either answered (then destroyed) or refused.
+        Task<Reply>[] creations = [.. racers.Select(async (s, i) =>
+        {
+            await Task.Delay(i % 10);
+            return await s.SendAsync(new Ping(i));
+        })];
+        await Task.Delay(3);
+        DestroyAuthKeyResult result = await c.Grains.GetAuthKeyGrain(first.AuthKeyId).DestroyAuthKey().WaitAsync(SessionClient.Bound);
+        Reply[] replies = await Task.WhenAll(creations).WaitAsync(SessionClient.Bound);
+
+        Assert.Equal(DestroyAuthKeyResult.Ok, result);
+        Assert.All(replies, r => Assert.True(
+            r.Result.Disposition == FrameDisposition.AuthKeyUnknown ? r.Messages.Count == 0 : r.All<NewSessionCreated>().Count() == 1,
+            $"{r.Result.Disposition}: {r.Messages.Count} messages"));
+        Assert.Equal(0, await Sql.CountAsync(c.ConnectionString,
+            "SELECT count(*) FROM grain_state WHERE serviceid = @s AND grainidn0 = @k", ("s", c.ServiceId), ("k", first.AuthKeyId)));
+        Assert.Empty(await c.Grains.GetAuthKeyGrain(first.AuthKeyId).GetSessionIds());
+        foreach (SessionClient s in racers) Assert.Null(await s.Grain.GetInfo());
+    }
 }
