@@ -303,4 +303,42 @@ internal sealed record CommandContext(GlobalOptions Options, CliEnvironment Envi
 
     /// <summary>Registers <paramref name="command"/>'s examples for --help.</summary>
     public void Example(Command command, params string[] lines) => Examples[command] = lines;
+
+    /// <summary>A command with its arguments and options and its --help examples (the action: <see cref="Action"/>).</summary>
+    public Command Command(string name, string description, Symbol[] arguments, params string[] examples)
+    {
+        var command = new Command(name, description);
+        foreach (var symbol in arguments)
+        {
+            if (symbol is Argument argument)
+            {
+                command.Arguments.Add(argument);
+            }
+            else
+            {
+                command.Options.Add((Option)symbol);
+            }
+        }
+
+        Example(command, examples);
+        return command;
+    }
+
+    /// <summary>Adds a command group (e.g. <c>session list | show | destroy</c>) to <paramref name="root"/>.</summary>
+    public void Group(Command root, string name, string[] aliases, string description, Command[] subcommands, params string[] examples)
+    {
+        var group = new Command(name, description);
+        foreach (var alias in aliases)
+        {
+            group.Aliases.Add(alias);
+        }
+
+        foreach (var subcommand in subcommands)
+        {
+            group.Subcommands.Add(subcommand);
+        }
+
+        Example(group, examples);
+        root.Subcommands.Add(group);
+    }
 }

@@ -88,7 +88,7 @@ public sealed class MtProtoSession : IAsyncDisposable
         AuthKey = key;
         _salt = salt;
         _msgIds = new ClientMsgIds(offset: timeOffset);
-        SessionId = options.SessionId ?? NewSessionId();
+        SessionId = options.SessionId ?? SecureRandom.NonZeroInt64();
         _timer = new Timer(static s => ((MtProtoSession)s!).OnTimer(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -734,18 +734,6 @@ public sealed class MtProtoSession : IAsyncDisposable
         catch (MtProtoClientException)
         {
         }
-    }
-
-    private static long NewSessionId()
-    {
-        Span<byte> b = stackalloc byte[8];
-        long id;
-        do
-        {
-            RandomNumberGenerator.Fill(b);
-            id = BinaryPrimitives.ReadInt64LittleEndian(b);
-        } while (id == 0);
-        return id;
     }
 
     public override string ToString() => $"session {SessionId:x16} of auth key {AuthKey.Id:x16}";

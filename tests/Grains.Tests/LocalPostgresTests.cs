@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MtActors.Grains.Tests.Infrastructure;
 using MtActors.Silo.Postgres;
 using Npgsql;
 
@@ -9,22 +10,6 @@ public sealed class LocalPostgresTests
 {
     private static string NewRoot() =>
         Path.Combine(Path.GetTempPath(), "mtactors-pgtest-" + Guid.NewGuid().ToString("N")[..12]);
-
-    private static async Task<long> CountAsync(string connectionString, string sql)
-    {
-        await using var conn = new NpgsqlConnection(connectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
-    }
-
-    private static async Task ExecAsync(string connectionString, string sql)
-    {
-        await using var conn = new NpgsqlConnection(connectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        await cmd.ExecuteNonQueryAsync();
-    }
 
     [Fact]
     public async Task Throwaway_server_accepts_connections_on_loopback_and_is_deleted_on_dispose()
@@ -58,19 +43,19 @@ public sealed class LocalPostgresTests
             await using (var pg = await LocalPostgres.StartAsync(options))
             {
                 firstConnection = pg.ConnectionString;
-                await ExecAsync(pg.ConnectionString, "CREATE TABLE t (v int); INSERT INTO t VALUES (1), (2), (3)");
-                Assert.Equal(1, await CountAsync(pg.ConnectionString,
+                await Sql.ExecuteAsync(pg.ConnectionString, "CREATE TABLE t (v int); INSERT INTO t VALUES (1), (2), (3)");
+                Assert.Equal(1, await Sql.CountAsync(pg.ConnectionString,
                     "SELECT CASE WHEN current_setting('fsync') = 'on' THEN 1 ELSE 0 END"));
             }
 
             // Stopped: nothing listens there any more, the data directory stays.
             Assert.True(File.Exists(Path.Combine(root, "data", "PG_VERSION")));
             Assert.False(File.Exists(Path.Combine(root, "data", "postmaster.pid")));
-            await Assert.ThrowsAnyAsync<Exception>(() => CountAsync(firstConnection, "SELECT 1"));
+            await Assert.ThrowsAnyAsync<Exception>(() => Sql.CountAsync(firstConnection, "SELECT 1"));
 
             await using (var pg = await LocalPostgres.StartAsync(options))
             {
-                Assert.Equal(6, await CountAsync(pg.ConnectionString, "SELECT sum(v) FROM t"));
+                Assert.Equal(6, await Sql.CountAsync(pg.ConnectionString, "SELECT sum(v) FROM t"));
             }
         }
         finally
@@ -88,7 +73,7 @@ public sealed class LocalPostgresTests
             var options = new LocalPostgresOptions { RootDirectory = root };
             await using (var pg = await LocalPostgres.StartAsync(options))
             {
-                await ExecAsync(pg.ConnectionString, "CREATE TABLE t (v int); INSERT INTO t VALUES (7)");
+                await Sql.ExecuteAsync(pg.ConnectionString, "CREATE TABLE t (v int); INSERT INTO t VALUES (7)");
             }
 
             // A pid file whose process is gone, as a power loss or kill -9 of the whole machine leaves it.
@@ -99,7 +84,7 @@ public sealed class LocalPostgresTests
 
             await using (var pg = await LocalPostgres.StartAsync(options))
             {
-                Assert.Equal(7, await CountAsync(pg.ConnectionString, "SELECT sum(v) FROM t"));
+                Assert.Equal(7, await Sql.CountAsync(pg.ConnectionString, "SELECT sum(v) FROM t"));
             }
         }
         finally
@@ -116,18 +101,18 @@ public sealed class LocalPostgresTests
         {
             var options = new LocalPostgresOptions { RootDirectory = root };
             var first = await LocalPostgres.StartAsync(options);
-            await ExecAsync(first.ConnectionString, "CREATE TABLE t (v int); INSERT INTO t VALUES (5)");
+            await Sql.ExecuteAsync(first.ConnectionString, "CREATE TABLE t (v int); INSERT INTO t VALUES (5)");
 
             // While its owner lives, a second one is refused instead of stopping a server in use.
             var refused = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgres.StartAsync(options));
             Assert.Contains("in use by another process", refused.Message);
-            Assert.Equal(5, await CountAsync(first.ConnectionString, "SELECT sum(v) FROM t"));
+            Assert.Equal(5, await Sql.CountAsync(first.ConnectionString, "SELECT sum(v) FROM t"));
 
             // The owner "crashes": its server keeps running, its lock is gone; the next start takes over.
             first.AbandonAsIfCrashed();
             await using (var second = await LocalPostgres.StartAsync(options))
             {
-                Assert.Equal(5, await CountAsync(second.ConnectionString, "SELECT sum(v) FROM t"));
+                Assert.Equal(5, await Sql.CountAsync(second.ConnectionString, "SELECT sum(v) FROM t"));
             }
         }
         finally

@@ -19,27 +19,20 @@ internal static class AuthKeyCommands
 
     public static void Add(Command root, CommandContext context)
     {
-        var authkey = new Command("authkey", "MTProto auth keys: show one, list its sessions, destroy it");
-        authkey.Aliases.Add("authkeys");
-        authkey.Aliases.Add("auth-key");
-        authkey.Subcommands.Add(Show(context));
-        authkey.Subcommands.Add(Sessions(context));
-        authkey.Subcommands.Add(Destroy(context));
-        context.Example(authkey,
+        context.Group(root, "authkey", ["authkeys", "auth-key"], "MTProto auth keys: show one, list its sessions, destroy it",
+            [Show(context), Sessions(context), Destroy(context)],
             "mtactors authkey show 0x1122334455667788",
             "mtactors authkey sessions 0x1122334455667788",
             "mtactors authkey destroy 0x1122334455667788");
-        root.Subcommands.Add(authkey);
     }
 
     private static Command Show(CommandContext context)
     {
         var key = Arguments.Id("auth-key-id", "The auth key id");
-        var show = new Command("show",
+        var show = context.Command("show",
             "Show an auth key: kind (permanent or temporary), creation time, expiry, number of live sessions. Never " +
-            "prints key material. Exit code 4 when the key does not exist (never created, destroyed or expired).");
-        show.Arguments.Add(key);
-        context.Example(show,
+            "prints key material. Exit code 4 when the key does not exist (never created, destroyed or expired).",
+            [key],
             "mtactors authkey show 0x1122334455667788",
             "mtactors authkey show 1234567890 --json");
         context.Action(show, async inv =>
@@ -69,11 +62,11 @@ internal static class AuthKeyCommands
     private static Command Sessions(CommandContext context)
     {
         var key = Arguments.Id("auth-key-id", "The auth key id");
-        var sessions = new Command("sessions",
+        var sessions = context.Command("sessions",
             "List the ids of the auth key's live sessions (its stored session rows). Exit code 4 when the key does not " +
-            "exist. For paging and row times use `mtactors sessions list --auth-key <id>`.");
-        sessions.Arguments.Add(key);
-        context.Example(sessions, "mtactors authkey sessions 0x1122334455667788");
+            "exist. For paging and row times use `mtactors sessions list --auth-key <id>`.",
+            [key],
+            "mtactors authkey sessions 0x1122334455667788");
         context.Action(sessions, async inv =>
         {
             var id = inv.Parse.GetValue(key);
@@ -104,14 +97,13 @@ internal static class AuthKeyCommands
     private static Command Destroy(CommandContext context)
     {
         var key = Arguments.Id("auth-key-id", "The auth key id");
-        var destroy = new Command("destroy",
+        var destroy = context.Command("destroy",
             "destroy_auth_key: destroy every session of the key, then erase the key; clients using it get transport " +
             "error -404 and must create a new key. Prints destroy_auth_key_ok (exit 0), destroy_auth_key_none when no " +
             "such key exists (exit 0: it is gone either way) or destroy_auth_key_fail (exit 1: a storage error; " +
             "nothing that matters was lost, run it again). A key with many sessions takes a while: progress on stderr; " +
-            "it gives up (exit 5) only when no session was destroyed for --timeout seconds.");
-        destroy.Arguments.Add(key);
-        context.Example(destroy,
+            "it gives up (exit 5) only when no session was destroyed for --timeout seconds.",
+            [key],
             "mtactors authkey destroy 0x1122334455667788     # destroy_auth_key_ok auth_key_id:... sessions:3",
             "mtactors authkey destroy 0x1122334455667788 --json");
         context.Action(destroy, async inv =>

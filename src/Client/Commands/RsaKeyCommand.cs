@@ -14,12 +14,12 @@ internal static class RsaKeyCommand
 {
     public static void Add(Command root, CommandContext context)
     {
-        var command = new Command("rsa-key",
+        var command = context.Command("rsa-key",
             "Print the local silo's MTProto RSA public key (PKCS#1 PEM, what clients pin; the first one is the primary " +
             "key when several are served) on stdout and its fingerprint on stderr. Reads <data-dir>/mtproto/" +
             RsaKeyFiles.PublicKeysFileName + ", which the silo writes at every start; no cluster connection is needed. " +
-            "Exit code 4 when that file does not exist (the silo never started with this data directory).");
-        context.Example(command,
+            "Exit code 4 when that file does not exist (the silo never started with this data directory).",
+            [],
             "mtactors rsa-key > server-rsa.pem                # the PEM for GramJS / mtcute",
             "mtactors rsa-key --json --data-dir /var/lib/mtactors");
         context.Action(command, async inv =>

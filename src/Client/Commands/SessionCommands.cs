@@ -23,16 +23,11 @@ internal static class SessionCommands
 
     public static void Add(Command root, CommandContext context)
     {
-        var session = new Command("session", "MTProto sessions: list the stored ones, show or destroy one");
-        session.Aliases.Add("sessions");
-        session.Subcommands.Add(List(context));
-        session.Subcommands.Add(Show(context));
-        session.Subcommands.Add(Destroy(context));
-        context.Example(session,
+        context.Group(root, "session", ["sessions"], "MTProto sessions: list the stored ones, show or destroy one",
+            [List(context), Show(context), Destroy(context)],
             "mtactors sessions list",
             "mtactors session show 0x1122334455667788 42",
             "mtactors session destroy 0x1122334455667788 42");
-        root.Subcommands.Add(session);
     }
 
     private static Command List(CommandContext context)
@@ -62,16 +57,17 @@ internal static class SessionCommands
         });
         var all = new Option<bool>("--all", "-a") { Description = "Every session (all pages), streamed; progress on stderr" };
 
-        var list = new Command("list",
+        var list = context.Command("list",
             "List the stored sessions in a stable order (auth key id, then session id), a page at a time. Reads the " +
             "grain storage table directly: works without a running silo.\n" +
-            "Columns: auth key id, session id, when the session's row was last written.");
+            "Columns: auth key id, session id, when the session's row was last written.",
+            [authKey, pageSize, page, after, all],
+            "mtactors sessions list                                   # first 50 sessions",
+            "mtactors sessions list --page 2 --page-size 100",
+            "mtactors sessions list --after 112233445566778800000000000000aa   # the page after a cursor",
+            "mtactors sessions list --auth-key 0x1122334455667788     # one key's sessions",
+            "mtactors sessions list --all --json > sessions.json      # everything, with progress on a terminal");
         list.Aliases.Add("ls");
-        foreach (var o in new Option[] { authKey, pageSize, page, after, all })
-        {
-            list.Options.Add(o);
-        }
-
         list.Validators.Add(r =>
         {
             if (r.GetResult(page) is not null && r.GetResult(after) is not null)
@@ -84,12 +80,6 @@ internal static class SessionCommands
                 r.AddError("--page and --all cannot be combined");
             }
         });
-        context.Example(list,
-            "mtactors sessions list                                   # first 50 sessions",
-            "mtactors sessions list --page 2 --page-size 100",
-            "mtactors sessions list --after 112233445566778800000000000000aa   # the page after a cursor",
-            "mtactors sessions list --auth-key 0x1122334455667788     # one key's sessions",
-            "mtactors sessions list --all --json > sessions.json      # everything, with progress on a terminal");
         context.Action(list, async inv =>
         {
             var key = inv.Parse.GetValue(authKey);
@@ -261,12 +251,10 @@ internal static class SessionCommands
     {
         var authKey = Arguments.Id("auth-key-id", "The auth key id");
         var sessionId = Arguments.Id("session-id", "The session id");
-        var show = new Command("show",
+        var show = context.Command("show",
             "Show a session's state: unique_id, times, msg_id counters, current server salt (never key material). " +
-            "Exit code 4 when it does not exist.");
-        show.Arguments.Add(authKey);
-        show.Arguments.Add(sessionId);
-        context.Example(show,
+            "Exit code 4 when it does not exist.",
+            [authKey, sessionId],
             "mtactors session show 0x1122334455667788 42",
             "mtactors session show -1234567890123456789 0x2a --json");
         context.Action(show, async inv =>
@@ -315,13 +303,11 @@ internal static class SessionCommands
     {
         var authKey = Arguments.Id("auth-key-id", "The auth key id");
         var sessionId = Arguments.Id("session-id", "The session id");
-        var destroy = new Command("destroy",
+        var destroy = context.Command("destroy",
             "destroy_session: delete the session's stored state and deactivate its grain. Prints destroy_session_ok " +
             "when it existed, destroy_session_none when it did not (both exit 0: the session is gone either way). " +
-            "A client still using it gets a new session on its next message.");
-        destroy.Arguments.Add(authKey);
-        destroy.Arguments.Add(sessionId);
-        context.Example(destroy,
+            "A client still using it gets a new session on its next message.",
+            [authKey, sessionId],
             "mtactors session destroy 0x1122334455667788 42      # destroy_session_ok session_id:42",
             "mtactors session destroy 0x1122334455667788 42 --json");
         context.Action(destroy, async inv =>

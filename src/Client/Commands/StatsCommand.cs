@@ -12,12 +12,11 @@ internal static class StatsCommand
     public static void Add(Command root, CommandContext context)
     {
         var includeDead = new Option<bool>("--include-dead") { Description = "Also list silos the cluster declared dead" };
-        var stats = new Command("stats",
+        var stats = context.Command("stats",
             "Cluster overview: the silos of the membership table with their status, the number of auth keys and " +
             "sessions in storage, and the live grain activations (asked from the silos through the Orleans management " +
-            "grain; shown as unavailable when no silo answers, the rest still prints with exit code 0).");
-        stats.Options.Add(includeDead);
-        context.Example(stats,
+            "grain; shown as unavailable when no silo answers, the rest still prints with exit code 0).",
+            [includeDead],
             "mtactors stats",
             "mtactors stats --include-dead --json");
         context.Action(stats, async inv =>

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using MtActors.Protocol.Crypto;
 
 namespace MtActors.Protocol.Messages;
 
@@ -7,17 +7,7 @@ namespace MtActors.Protocol.Messages;
 public static class ServerSalts
 {
     /// <summary>A fresh random 64-bit salt (never 0: 0 is what clients send before they know one).</summary>
-    public static long NewRandom()
-    {
-        Span<byte> b = stackalloc byte[8];
-        long salt;
-        do
-        {
-            RandomNumberGenerator.Fill(b);
-            salt = BinaryPrimitives.ReadInt64LittleEndian(b);
-        } while (salt == 0);
-        return salt;
-    }
+    public static long NewRandom() => SecureRandom.NonZeroInt64();
 
     /// <summary>Initial salt after key creation: new_nonce[0..8) XOR server_nonce[0..8), read as int64 LE.</summary>
     public static long Initial(ReadOnlySpan<byte> newNonce, ReadOnlySpan<byte> serverNonce) =>

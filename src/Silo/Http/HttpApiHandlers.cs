@@ -16,8 +16,7 @@ public sealed partial class HttpApiHandlers(IGrainFactory grains, ILogger<HttpAp
     /// <summary>Lists the live sessions of an auth key (empty for an unknown key).</summary>
     public async Task<IResult> ListSessionsAsync(HttpContext context, string? authKeyIdText)
     {
-        var caller = CallerFilter.CallerOf(context);
-        if (!TryResolveKey(caller, authKeyIdText, out var authKeyId, out var problem))
+        if (!TryResolveKey(context, authKeyIdText, out _, out var authKeyId, out var problem))
         {
             return problem;
         }
@@ -29,8 +28,7 @@ public sealed partial class HttpApiHandlers(IGrainFactory grains, ILogger<HttpAp
     /// <summary>Shows an auth key (kind, times, number of live sessions; never key material); 404 when unknown.</summary>
     public async Task<IResult> ShowAuthKeyAsync(HttpContext context, string? authKeyIdText)
     {
-        var caller = CallerFilter.CallerOf(context);
-        if (!TryResolveKey(caller, authKeyIdText, out var authKeyId, out var problem))
+        if (!TryResolveKey(context, authKeyIdText, out _, out var authKeyId, out var problem))
         {
             return problem;
         }
@@ -45,8 +43,7 @@ public sealed partial class HttpApiHandlers(IGrainFactory grains, ILogger<HttpAp
     /// <summary>Shows one session; 404 when it does not exist.</summary>
     public async Task<IResult> ShowSessionAsync(HttpContext context, string? authKeyIdText, string? sessionIdText)
     {
-        var caller = CallerFilter.CallerOf(context);
-        if (!TryResolveKey(caller, authKeyIdText, out var authKeyId, out var problem) ||
+        if (!TryResolveKey(context, authKeyIdText, out _, out var authKeyId, out var problem) ||
             !TryParseSession(sessionIdText, out var sessionId, out problem))
         {
             return problem;
@@ -64,8 +61,7 @@ public sealed partial class HttpApiHandlers(IGrainFactory grains, ILogger<HttpAp
     /// </summary>
     public async Task<IResult> DestroySessionAsync(HttpContext context, string? authKeyIdText, string? sessionIdText)
     {
-        var caller = CallerFilter.CallerOf(context);
-        if (!TryResolveKey(caller, authKeyIdText, out var authKeyId, out var problem) ||
+        if (!TryResolveKey(context, authKeyIdText, out var caller, out var authKeyId, out var problem) ||
             !TryParseSession(sessionIdText, out var sessionId, out problem))
         {
             return problem;
@@ -81,8 +77,7 @@ public sealed partial class HttpApiHandlers(IGrainFactory grains, ILogger<HttpAp
     /// <summary>destroy_auth_key (admin): destroys every session of the key, then the key.</summary>
     public async Task<IResult> DestroyAuthKeyAsync(HttpContext context, string? authKeyIdText)
     {
-        var caller = CallerFilter.CallerOf(context);
-        if (!TryResolveKey(caller, authKeyIdText, out var authKeyId, out var problem))
+        if (!TryResolveKey(context, authKeyIdText, out var caller, out var authKeyId, out var problem))
         {
             return problem;
         }
@@ -102,8 +97,9 @@ public sealed partial class HttpApiHandlers(IGrainFactory grains, ILogger<HttpAp
     /// The auth key a request is about: the given id (400 when malformed, 403 outside the caller's reach) or, when
     /// none is given, the key the caller's token is bound to (400 for admin tokens, which have none).
     /// </summary>
-    private static bool TryResolveKey(ApiCaller caller, string? text, out long authKeyId, out IResult problem)
+    private static bool TryResolveKey(HttpContext context, string? text, out ApiCaller caller, out long authKeyId, out IResult problem)
     {
+        caller = CallerFilter.CallerOf(context);
         problem = null!;
         if (string.IsNullOrWhiteSpace(text))
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using MtActors.Admin;
 using MtActors.Grains.Tests.Infrastructure;
 using MtActors.Grains.Tests.Tools;
 
@@ -26,8 +27,6 @@ public sealed class HttpApiTests(HttpFixture f)
         return problem;
     }
 
-    private static string Hex(long id) => "0x" + id.ToString("x16");
-
     [Fact]
     public async Task Destroy_with_a_bearer_token_answers_ok_then_none_and_deletes_the_row()
     {
@@ -52,7 +51,7 @@ public sealed class HttpApiTests(HttpFixture f)
     public async Task Destroy_as_a_bot_with_the_token_in_the_path_answers_ok_then_none()
     {
         var session = await f.NewSessionAsync(f.BotKey);
-        var path = $"/bot{HttpFixture.BotToken}/destroy_session?session_id={Hex(session)}";
+        var path = $"/bot{HttpFixture.BotToken}/destroy_session?session_id={Ids.Hex(session)}";
 
         var first = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, path), HttpStatusCode.OK);
         Assert.Equal("destroy_session_ok", first.GetProperty("result").GetString());
@@ -87,7 +86,7 @@ public sealed class HttpApiTests(HttpFixture f)
         Assert.Contains(s1, ids);
         Assert.Contains(s2, ids);
         Assert.Equal(ids.Length, list.GetProperty("count").GetInt32());
-        var adminList = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{Hex(f.UserKey)}/sessions", HttpFixture.AdminToken), HttpStatusCode.OK);
+        var adminList = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{Ids.Hex(f.UserKey)}/sessions", HttpFixture.AdminToken), HttpStatusCode.OK);
         JsonShapes.Assert(JsonShapes.AuthKeySessions, adminList);
         Assert.Equal(ids.Order(), adminList.IdArray("session_ids").Order());
 
@@ -179,7 +178,7 @@ public sealed class HttpApiTests(HttpFixture f)
         var s1 = await f.NewSessionAsync(id);
         await f.NewSessionAsync(id);
 
-        var first = await JsonAsync(await Silo.SendAsync(HttpMethod.Delete, $"/api/v1/authkeys/{Hex(id)}", HttpFixture.AdminToken), HttpStatusCode.OK);
+        var first = await JsonAsync(await Silo.SendAsync(HttpMethod.Delete, $"/api/v1/authkeys/{Ids.Hex(id)}", HttpFixture.AdminToken), HttpStatusCode.OK);
         JsonShapes.Assert(JsonShapes.DestroyAuthKeyOk, first);
         Assert.Equal("destroy_auth_key_ok", first.GetProperty("result").GetString());
         Assert.Equal(id, first.Id("auth_key_id"));
@@ -211,7 +210,7 @@ public sealed class HttpApiTests(HttpFixture f)
 
         var viaPath = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/user{HttpFixture.UserToken}/get_auth_key"), HttpStatusCode.OK);
         Assert.Equal(shown.GetRawText(), viaPath.GetRawText());
-        var asAdmin = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{Hex(f.UserKey)}", HttpFixture.AdminToken), HttpStatusCode.OK);
+        var asAdmin = await JsonAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{Ids.Hex(f.UserKey)}", HttpFixture.AdminToken), HttpStatusCode.OK);
         Assert.Equal(shown.GetRawText(), asAdmin.GetRawText());
 
         await ProblemAsync(await Silo.SendAsync(HttpMethod.Get, $"/api/v1/authkeys/{f.UserKey}", HttpFixture.BotToken), HttpStatusCode.Forbidden);

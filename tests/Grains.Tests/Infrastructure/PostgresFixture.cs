@@ -107,22 +107,20 @@ public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
 /// <summary>Small Npgsql helpers for asserting on the tables directly.</summary>
 public static class Sql
 {
-    public static async Task ExecuteAsync(string connectionString, string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        await command.ExecuteNonQueryAsync();
-    }
+    public static Task ExecuteAsync(string connectionString, string sql, params (string Name, object Value)[] parameters) =>
+        RunAsync(connectionString, sql, parameters, command => command.ExecuteNonQueryAsync());
 
-    public static async Task<long> CountAsync(string connectionString, string sql, params (string Name, object Value)[] parameters)
+    public static async Task<long> CountAsync(string connectionString, string sql, params (string Name, object Value)[] parameters) =>
+        Convert.ToInt64(await RunAsync(connectionString, sql, parameters, command => command.ExecuteScalarAsync()));
+
+    private static async Task<T> RunAsync<T>(
+        string connectionString, string sql, (string Name, object Value)[] parameters, Func<NpgsqlCommand, Task<T>> run)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
+        return await run(command);
     }
 
     /// <summary>Rows of one grain state in grain_state.</summary>
