@@ -76,11 +76,7 @@ public sealed class AuthKeyGrainTests(PostgresFixture pg)
     [Fact]
     public async Task A_key_row_with_the_session_set_older_versions_wrote_loads_lists_sessions_by_their_rows_and_is_destroyed()
     {
-        SharedCluster c = await pg.GetSharedClusterAsync();
-        var (id, salt) = await TestData.RegisterKeyAsync(c.Grains);
-        long stored = TestData.NewSessionId();
-        long now = TestData.ClientMsgId(c.Clock.GetUtcNow());
-        await c.Grains.GetSessionGrain(id, stored).Receive(TestData.Frame(salt, now));
+        var (c, id, _, stored, _) = await KeyWithOneSessionAsync();
 
         // Rewrite the key row as older versions wrote it: with the set of session ids ([Id(6)]), here naming the stored
         // session and one whose row never got written.
@@ -115,11 +111,7 @@ public sealed class AuthKeyGrainTests(PostgresFixture pg)
     [Fact]
     public async Task A_session_whose_key_vanished_removes_its_own_row_on_the_next_message()
     {
-        SharedCluster c = await pg.GetSharedClusterAsync();
-        var (id, salt) = await TestData.RegisterKeyAsync(c.Grains);
-        long sessionId = TestData.NewSessionId();
-        long now = TestData.ClientMsgId(c.Clock.GetUtcNow());
-        await c.Grains.GetSessionGrain(id, sessionId).Receive(TestData.Frame(salt, now));
+        var (c, id, salt, sessionId, now) = await KeyWithOneSessionAsync();
         // As if destroy_auth_key had died half way: the key row is gone, the session row is still there.
         await c.Cluster.DeactivateAsync(c.Grains.GetAuthKeyGrain(id));
         await c.Cluster.DeactivateAsync(c.Grains.GetSessionGrain(id, sessionId));
@@ -150,5 +142,16 @@ public sealed class AuthKeyGrainTests(PostgresFixture pg)
         Assert.Null(await c.Grains.GetAuthKeyGrain(id).Get());
         Assert.Equal(0, await Sql.AuthKeyRowsAsync(c.ConnectionString, c.ServiceId, id));
         Assert.Equal(0, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, id, sessionId));
+    }
+
+    /// <summary>A registered key and one session of it, created by a first message at <c>Now</c>.</summary>
+    private async Task<(SharedCluster Cluster, long AuthKeyId, long Salt, long SessionId, long Now)> KeyWithOneSessionAsync()
+    {
+        SharedCluster c = await pg.GetSharedClusterAsync();
+        var (id, salt) = await TestData.RegisterKeyAsync(c.Grains);
+        long sessionId = TestData.NewSessionId();
+        long now = TestData.ClientMsgId(c.Clock.GetUtcNow());
+        await c.Grains.GetSessionGrain(id, sessionId).Receive(TestData.Frame(salt, now));
+        return (c, id, salt, sessionId, now);
     }
 }
