@@ -65,7 +65,9 @@ public sealed class GatewayTests(TightServerFixture fixture)
     {
         await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
         var key = await client.CreateKeyAsync(Server.PublicKeyPem, shortKeyFirst: true);
-        Assert.Equal(1, client.DhGenRetries);
+        // CreateKeyAsync throws unless the forced short key got dh_gen_retry; one more retry happens when the next random
+        // b gives a short key too (about one run in 256).
+        Assert.InRange(client.DhGenRetries, 1, 2);
         Assert.NotEqual(0, key.Key[0]);
         Assert.NotNull(await Server.Grains.GetAuthKeyGrain(key.Id).Get());
         await WaitUntilAsync(() => Server.Gateway.HandshakesInFlight == 0);
