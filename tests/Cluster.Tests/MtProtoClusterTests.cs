@@ -28,7 +28,8 @@ public sealed class MtProtoClusterTests(ITestOutputHelper output)
             var seen = new ConcurrentQueue<long>();
             session.MessageReceived += m => seen.Enqueue(m.MsgId);
             await session.PingAsync();
-            var unique = Assert.IsType<NewSessionCreated>(session.LastNewSession).UniqueId;
+            var first = Assert.IsType<NewSessionCreated>(session.LastNewSession);
+            var unique = first.UniqueId;
             var home = await cluster.LocateAsync(grains.GetSessionGrain(key.AuthKeyId, sessionId));
             output.WriteLine($"session created through silo 1, its grain lives on silo {home}");
             Assert.NotNull(home);
@@ -49,7 +50,13 @@ public sealed class MtProtoClusterTests(ITestOutputHelper output)
                 {
                     // Same session: never announced again. Say what membership looked like if it was.
                     var members = string.Join(", ", (await cluster.MembershipAsync()).Select(m => $"port {m.Key}: status {m.Value}"));
-                    Assert.Fail($"session announced again through silo {instance} ({session.LastNewSession}); membership: {members}");
+                    foreach (var silo in cluster.Silos.Values)
+                    {
+                        output.WriteLine($"--- silo {silo.Instance} log ---");
+                        foreach (var line in File.ReadLines(silo.LogFile).Where(l => !l.Contains("RSA PUBLIC KEY"))) output.WriteLine(line);
+                    }
+                    Assert.Fail($"session announced again through silo {instance} ({session.LastNewSession}; first announced " +
+                        $"unique_id {unique}, first_msg_id {first.FirstMsgId}); membership: {members}");
                 }
                 Assert.All(seen.Where(id => id > before), id => Assert.True(id > before));
                 Assert.True(seen.Count(id => id > before) >= 2, "server msg_ids did not continue above the previous connection's");
