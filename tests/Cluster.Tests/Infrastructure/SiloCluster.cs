@@ -258,10 +258,14 @@ internal sealed class SiloCluster : IAsyncDisposable
         return host.Services.GetRequiredService<IClusterClient>();
     }
 
-    /// <summary>The instance whose silo hosts the grain's activation now (management grain), or null.</summary>
-    public async Task<int?> LocateAsync(IAddressable grain)
+    /// <summary>
+    /// The instance whose silo hosts the grain's activation now (management grain), or null. <paramref name="via"/>:
+    /// ask through that silo's gateway only (<see cref="ClientAsync"/>), e.g. while another silo is frozen — a client of
+    /// every gateway may still route the management call to the frozen one.
+    /// </summary>
+    public async Task<int?> LocateAsync(IAddressable grain, int? via = null)
     {
-        var client = await ClientAsync();
+        var client = await ClientAsync(via);
         var address = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain);
         for (var i = 1; i <= MaxInstances; i++)
         {
