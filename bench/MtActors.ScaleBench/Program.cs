@@ -284,6 +284,7 @@ static async Task CreateMany(IGrainFactory grains, (long AuthKeyId, long Salt)[]
 {
     var next = -1;
     var done = 0;
+    var retries = 0;
     var progress = Stopwatch.StartNew();
     var lastReport = TimeSpan.Zero;
     var gate = new SemaphoreSlim(1, 1);
@@ -293,15 +294,18 @@ static async Task CreateMany(IGrainFactory grains, (long AuthKeyId, long Salt)[]
         while ((i = Interlocked.Increment(ref next)) < count)
         {
             var (key, salt) = keys[i % keys.Length];
+            // A retry reuses the session id: a call that timed out may still have created the row.
+            var sessionId = BenchSessions.NewSessionId();
             for (var attempt = 0; ; attempt++)
             {
                 try
                 {
-                    await BenchSessions.CreateAsync(grains, key, salt, BenchSessions.NewSessionId());
+                    await BenchSessions.CreateAsync(grains, key, salt, sessionId);
                     break;
                 }
-                catch (Exception) when (attempt < 3)
+                catch (Exception ex) when (attempt < 3)
                 {
+                    if (Interlocked.Increment(ref retries) <= 5) Log($"  retrying a creation after {ex.GetType().Name}: {ex.Message}");
                     await Task.Delay(100);
                 }
             }
@@ -320,6 +324,7 @@ static async Task CreateMany(IGrainFactory grains, (long AuthKeyId, long Salt)[]
             }
         }
     })));
+    if (retries > 0) Log($"  {retries} creation calls failed and were retried with the same session id");
 }
 
 // Deactivates idle activations; with many of them the call outlives its response timeout while the work goes on.
