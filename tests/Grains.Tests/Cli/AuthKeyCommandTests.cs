@@ -99,7 +99,30 @@ public sealed class AuthKeyCommandTests(CliFixture fx)
             "SELECT count(*) FROM grain_state WHERE serviceid = @s AND graintypestring = 'session' AND grainidn0 = @k",
             ("s", fx.ClusterId), ("k", key)));
 
-        var r = (await Mtactors.RunAsync(true, Local("authkey", "destroy", Ids.Hex(key)))).Expect(0);
+        // Progress is polled every 250 ms, and 300 sessions can be gone sooner on a fast machine: hold one session's row
+        // locked for a while, so the destroy waits on it (the progress count does not), then let it finish.
+        Mtactors.Result r;
+        await using (var connection = new Npgsql.NpgsqlConnection(fx.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var hold = await connection.BeginTransactionAsync();
+            await using (var lockRow = new Npgsql.NpgsqlCommand(
+                "SELECT 1 FROM grain_state WHERE serviceid = @s AND graintypestring = 'session' AND grainidn0 = @k AND grainidn1 = @id FOR UPDATE",
+                connection, hold))
+            {
+                lockRow.Parameters.AddWithValue("s", fx.ClusterId);
+                lockRow.Parameters.AddWithValue("k", key);
+                lockRow.Parameters.AddWithValue("id", sessions[150]);
+                Assert.Equal(1, await lockRow.ExecuteScalarAsync());
+            }
+
+            var run = Mtactors.RunAsync(true, Local("authkey", "destroy", Ids.Hex(key)));
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            Assert.False(run.IsCompleted, "the destroy finished although a session row was locked");
+            await hold.RollbackAsync();
+            r = (await run).Expect(0);
+        }
+
         Assert.Equal($"destroy_auth_key_ok auth_key_id:{key} sessions:300", r.Out.TrimEnd());
         Assert.Contains("destroying sessions: ", r.Err);
         Assert.Contains("/300 (", r.Err);
