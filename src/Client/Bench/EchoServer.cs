@@ -55,8 +55,10 @@ public sealed class EchoServer : IAsyncDisposable
     {
         using var s = socket;
         await using var stream = new NetworkStream(socket);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024));
-        var writer = PipeWriter.Create(stream);
+        // Both pipes leave the stream open (it is disposed last, above): completing the reader first must not dispose it
+        // under the writer's final flush.
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         using var transport = new ServerTransport(new TransportOptions { MaxPayloadLength = 4 << 20 });
         var scratch = new byte[4096];
         try
@@ -85,12 +87,21 @@ public sealed class EchoServer : IAsyncDisposable
                 if (close || result.IsCompleted || flush.IsCompleted) break;
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (IsGone(e))
         {
         }
         await reader.CompleteAsync().ConfigureAwait(false);
-        await writer.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            await writer.CompleteAsync().ConfigureAwait(false); // flushes what is still buffered: the client may be gone
+        }
+        catch (Exception e) when (IsGone(e))
+        {
+        }
     }
+
+    private static bool IsGone(Exception e) =>
+        e is OperationCanceledException or IOException or SocketException or ObjectDisposedException;
 
     public async ValueTask DisposeAsync()
     {

@@ -75,8 +75,10 @@ internal sealed class ScriptedServer : IAsyncDisposable
     {
         using var s = socket;
         await using var stream = new NetworkStream(socket);
-        var reader = PipeReader.Create(stream);
-        var writer = PipeWriter.Create(stream);
+        // The stream outlives both pipes (disposed last, by the using above): completing the reader must not dispose it
+        // under the writer's final flush.
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         using var transport = new ServerTransport();
         using var handshake = new ServerHandshake(TestKeys.Set, new ServerHandshakeOptions { DcId = 2 });
         long lastPlainId = 0;
@@ -139,12 +141,21 @@ internal sealed class ScriptedServer : IAsyncDisposable
                 if (close || result.IsCompleted) break;
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (IsGone(e))
         {
         }
         await reader.CompleteAsync();
-        await writer.CompleteAsync();
+        try
+        {
+            await writer.CompleteAsync(); // flushes what is still buffered: the client may have gone meanwhile
+        }
+        catch (Exception e) when (IsGone(e))
+        {
+        }
     }
+
+    private static bool IsGone(Exception e) =>
+        e is OperationCanceledException or IOException or SocketException or ObjectDisposedException;
 
     private byte[] Accept(ServerHandshake handshake, HandshakeOutcome.KeyReady ready)
     {
