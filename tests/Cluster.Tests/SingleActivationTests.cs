@@ -28,11 +28,11 @@ public sealed class SingleActivationTests(ITestOutputHelper output)
         var seen = new List<long>();
         long uniqueId = 0;
         var placed = new Dictionary<int, int>();
+        string Placed() => string.Join(", ", placed.Select(p => $"silo {p.Key} x{p.Value}"));
         var searchUntil = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
         for (var batch = 0; session is null; batch++)
         {
-            Assert.True(DateTimeOffset.UtcNow < searchUntil,
-                "no new session was placed on silo 1 within 60 s; placed: " + string.Join(", ", placed.Select(p => $"silo {p.Key} x{p.Value}")));
+            Assert.True(DateTimeOffset.UtcNow < searchUntil, "no new session was placed on silo 1 within 60 s; placed: " + Placed());
             var candidates = Enumerable.Range(0, 10).Select(_ => new GrainSession(authKeyId, GrainSession.NewSessionId(), salt)).ToList();
             var created = await Task.WhenAll(candidates.Select((c, i) => c.SendAsync(viaFrozen, c.PingFrame(batch * 10 + i), Call)));
             for (var i = 0; i < candidates.Count && session is null; i++)
@@ -53,7 +53,7 @@ public sealed class SingleActivationTests(ITestOutputHelper output)
             }
         }
 
-        output.WriteLine("sessions placed while looking for one on silo 1: " + string.Join(", ", placed.Select(p => $"silo {p.Key} x{p.Value}")));
+        output.WriteLine("sessions placed while looking for one on silo 1: " + Placed());
         for (var i = 0; i < 3; i++)
         {
             var frame = session.PingFrame(100 + i);
