@@ -17,6 +17,8 @@ public class Components
 
     [Benchmark] public int Sha256OneShot52() => SHA256.HashData(_in52, _digest);
     [Benchmark] public int Sha256Incremental52() { _sha.AppendData(_in52); return _sha.GetHashAndReset(_digest); }
+    [Benchmark] public void Sha256Native52() => Sha256.Hash(_in52, default, _digest);
+    [Benchmark] public void Sha256Native1k() => Sha256.Hash(_in1k, default, _digest);
     [Benchmark] public int Sha256OneShot1k() => SHA256.HashData(_in1k, _digest);
     [Benchmark] public int Sha256Incremental1k() { _sha.AppendData(_in1k); return _sha.GetHashAndReset(_digest); }
     [Benchmark] public void RandomFill20() => RandomNumberGenerator.Fill(_pad);

@@ -22,7 +22,6 @@ public static class MtProtoKdf
 {
     public const int MsgKeyLength = 16;
     public const int MsgKeyLargeLength = 32;
-    private const int SmallMessage = 2048;
 
     /// <summary>Derives the AES-256-IGE key (32 bytes) and iv (32 bytes) for a msg_key.</summary>
     public static void DeriveAesKeyIv(ReadOnlySpan<byte> authKey, ReadOnlySpan<byte> msgKey, MessageSender sender, Span<byte> aesKey, Span<byte> aesIv)
@@ -31,25 +30,16 @@ public static class MtProtoKdf
         if (msgKey.Length != MsgKeyLength) throw new ArgumentException("msg_key is 16 bytes.", nameof(msgKey));
         if (aesKey.Length < 32 || aesIv.Length < 32) throw new ArgumentException("aes key and iv need 32 bytes each.");
         int x = X(sender);
-        IncrementalHash sha = Sha256ForThread;
-        Span<byte> input = stackalloc byte[52]; // one native call per hash: copying 52 bytes is cheaper than a second
         Span<byte> a = stackalloc byte[32];
         Span<byte> b = stackalloc byte[32];
-        msgKey.CopyTo(input);
-        authKey.Slice(x, 36).CopyTo(input[16..]);
-        sha.AppendData(input);
-        sha.GetHashAndReset(a);
-        authKey.Slice(40 + x, 36).CopyTo(input);
-        msgKey.CopyTo(input[36..]);
-        sha.AppendData(input);
-        sha.GetHashAndReset(b);
+        Sha256.Hash(msgKey, authKey.Slice(x, 36), a);
+        Sha256.Hash(authKey.Slice(40 + x, 36), msgKey, b);
         a[..8].CopyTo(aesKey);
         b[8..24].CopyTo(aesKey[8..]);
         a[24..32].CopyTo(aesKey[24..]);
         b[..8].CopyTo(aesIv);
         a[8..24].CopyTo(aesIv[8..]);
         b[24..32].CopyTo(aesIv[24..]);
-        CryptographicOperations.ZeroMemory(input);
         CryptographicOperations.ZeroMemory(a);
         CryptographicOperations.ZeroMemory(b);
     }
@@ -59,24 +49,7 @@ public static class MtProtoKdf
     {
         if (authKey.Length != AuthKey.Length) throw new ArgumentException("An auth key is exactly 256 bytes.", nameof(authKey));
         if (msgKeyLarge.Length < MsgKeyLargeLength) throw new ArgumentException("msg_key_large needs 32 bytes.", nameof(msgKeyLarge));
-        IncrementalHash sha = Sha256ForThread;
-        ReadOnlySpan<byte> keyPart = authKey.Slice(88 + X(sender), 32);
-        if (plaintext.Length <= SmallMessage)
-        {
-            // Small messages: one contiguous input costs a memcpy instead of a second native call.
-            Span<byte> joined = stackalloc byte[32 + SmallMessage];
-            joined = joined[..(32 + plaintext.Length)];
-            keyPart.CopyTo(joined);
-            plaintext.CopyTo(joined[32..]);
-            sha.AppendData(joined);
-            CryptographicOperations.ZeroMemory(joined);
-        }
-        else
-        {
-            sha.AppendData(keyPart);
-            sha.AppendData(plaintext);
-        }
-        sha.GetHashAndReset(msgKeyLarge);
+        Sha256.Hash(authKey.Slice(88 + X(sender), 32), plaintext, msgKeyLarge);
     }
 
     /// <summary>msg_key = the middle 128 bits of msg_key_large.</summary>
@@ -92,10 +65,4 @@ public static class MtProtoKdf
         MessageSender.Server => 8,
         _ => throw new ArgumentOutOfRangeException(nameof(sender)),
     };
-
-    // A reusable SHA-256 per thread: inputs are hashed as (key slice, data) without a copy, and the
-    // per-call set-up of a one-shot hash (the larger part of hashing 52 bytes) is paid once per thread.
-    // Used synchronously only (never across an await), so a thread-static instance is safe.
-    [ThreadStatic] private static IncrementalHash? t_sha256;
-    private static IncrementalHash Sha256ForThread => t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 }

@@ -4,12 +4,12 @@ namespace MtActors.Protocol.Crypto;
 
 /// <summary>
 /// Cryptographically secure random bytes for padding, drawn from a per-thread buffer refilled from
-/// <see cref="RandomNumberGenerator"/>: one platform call per few hundred bytes instead of one per
+/// <see cref="RandomNumberGenerator"/>: one platform call per 4 KiB (about a hundred messages' padding) instead of one per
 /// message. Every byte is handed out once and wiped from the buffer.
 /// </summary>
 internal static class RandomPool
 {
-    private const int PoolSize = 512;
+    private const int PoolSize = 4096;
     private const int DirectThreshold = 64;
 
     [ThreadStatic] private static byte[]? t_pool;
