@@ -182,7 +182,7 @@ public sealed class GatewayTests(TightServerFixture fixture)
     }
 
     [Fact]
-    public async Task Frames_of_two_sessions_sent_back_to_back_in_one_write_are_all_answered_in_order()
+    public async Task Frames_of_two_sessions_sent_back_to_back_in_one_write_are_all_answered_each_session_in_order()
     {
         var key = await Server.CreatePreSharedKeyAsync();
         var authKey = new Protocol.Crypto.AuthKey(key);
@@ -245,9 +245,59 @@ public sealed class GatewayTests(TightServerFixture fixture)
             Assert.Equal(mine.Select(p => p.ServerMsgId).Order(), mine.Select(p => p.ServerMsgId));
         }
 
-        Assert.Equal(sent.Select(s => s.PingId), pongs.Select(p => p.Pong.PingId)); // one connection: answered in the order received
+        // Sessions are independent (MTProto orders nothing across them): the two sessions' answers may interleave in any
+        // way, each session's in its own order (above).
+        Assert.Equal(sent.Select(s => s.PingId).Order(), pongs.Select(p => p.Pong.PingId).Order());
         var (last, _) = await client.PingAsync(2); // the connection goes on
         Assert.Equal(2, last.PingId);
+    }
+
+    [Fact]
+    public async Task A_slow_query_in_one_session_does_not_hold_up_another_session_on_the_same_connection()
+    {
+        var key = await Server.CreatePreSharedKeyAsync();
+        var authKey = new Protocol.Crypto.AuthKey(key);
+        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
+        client.UseKey(key);
+        await client.PingAsync(1); // learns the salt
+
+        long slow = Random.Shared.NextInt64(1, long.MaxValue), quick = Random.Shared.NextInt64(1, long.MaxValue);
+        long msgId = Protocol.Messages.MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L;
+        var sleep = new byte[8]; // mtactors.sleep(5000): answered after 5 s
+        BinaryPrimitives.WriteUInt32LittleEndian(sleep, MtProtoTestMethods.Sleep);
+        BinaryPrimitives.WriteInt32LittleEndian(sleep.AsSpan(4), 5000);
+        var bytes = new List<byte>();
+        foreach (var (session, id, seqNo, body) in new[] { (slow, msgId + 4, 1, sleep), (quick, msgId + 8, 0, new Ping(7).ToBytes()) })
+        {
+            var frame = new byte[Protocol.Crypto.MessageCipher.GetEncryptedLength(body.Length)];
+            Protocol.Crypto.MessageCipher.Encrypt(authKey, Protocol.Crypto.MessageSender.Client,
+                new Protocol.Crypto.MessageHeader(client.Salt, session, id, seqNo), body, frame);
+            var length = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(length, frame.Length);
+            bytes.AddRange(length);
+            bytes.AddRange(frame);
+        }
+
+        var clock = Stopwatch.StartNew();
+        await client.SendRawAsync([.. bytes]); // one write: the slow session's frame first
+        var order = new List<(long Session, TlObject Object, TimeSpan At)>();
+        while (!order.Any(o => o.Object is RpcResult) || !order.Any(o => o.Object is Pong))
+        {
+            var payload = await client.ReceivePayloadAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var plain = new byte[payload.Length];
+            Assert.Equal(Protocol.Crypto.MessageDecryptError.None,
+                Protocol.Crypto.MessageCipher.Decrypt(authKey, Protocol.Crypto.MessageSender.Server, payload, plain, out var message));
+            long sessionId = message.SessionId;
+            var at = clock.Elapsed;
+            order.AddRange(MtProtoTestClient.Unpack(message.Body.ToArray()).Select(o => (sessionId, o, at)));
+        }
+
+        var pong = Assert.Single(order, o => o.Object is Pong);
+        var result = Assert.Single(order, o => o.Object is RpcResult);
+        Assert.Equal((quick, slow), (pong.Session, result.Session));
+        Assert.True(pong.At < result.At, $"pong at {pong.At}, the slow query's answer at {result.At}");
+        Assert.True(result.At >= TimeSpan.FromSeconds(4.5), $"the sleep answered after {result.At}");
+        Assert.True(pong.At < TimeSpan.FromSeconds(4), $"the other session's pong waited {pong.At} for the slow query");
     }
 
     [Fact]

@@ -104,9 +104,9 @@ public static class MtActorsMetrics
     public static void FrameReceived(string transport) =>
         FramesReceivedCounter.Add(1, new KeyValuePair<string, object?>("transport", transport));
 
-    /// <summary>One transport frame written.</summary>
-    public static void FrameSent(string transport) =>
-        FramesSentCounter.Add(1, new KeyValuePair<string, object?>("transport", transport));
+    /// <summary><paramref name="frames"/> transport frames written (one flush).</summary>
+    public static void FrameSent(string transport, int frames = 1) =>
+        FramesSentCounter.Add(frames, new KeyValuePair<string, object?>("transport", transport));
 
     /// <summary>A bad_msg_notification with <paramref name="code"/> (or bad_server_salt: code 48) was sent.</summary>
     public static void BadMsg(int code) =>

@@ -16,11 +16,14 @@ namespace MtActors.Silo.Gateway;
 /// <summary>
 /// One MTProto TCP connection. Two loops: the reader parses transport frames, runs the key exchange (auth_key_id 0),
 /// looks the auth key up (once per key and connection), decrypts, answers quick-ack requests at once and queues the
-/// frame (bounded by <see cref="MtProtoGatewayOptions.MaxPendingFrames"/>); the processor hands the frames, in order,
-/// to their session grains and encrypts what comes back: a single frame through <see cref="ISessionGrain.ProcessFrame"/>,
-/// consecutive frames of one session that are already queued together through <see cref="ISessionGrain.ProcessFrames"/>
-/// (the same rules, one grain call); the answers to one call go out with one socket flush. One timer closes the connection on the first-frame / key-exchange timeout, the idle timeout and the
-/// ping_delay_disconnect delay. Anything unexpected closes this connection only, with a log line.
+/// frame (bounded by <see cref="MtProtoGatewayOptions.MaxPendingFrames"/>); the processor puts each frame in its
+/// session's lane. A lane hands its frames, in order, to the session grain and encrypts what comes back: a single frame
+/// through <see cref="ISessionGrain.ProcessFrame"/>, the frames queued meanwhile together through
+/// <see cref="ISessionGrain.ProcessFrames"/> (the same rules, one grain call); the answers to one call go out with one
+/// socket flush. Lanes of different sessions run independently: a slow call in one session never holds up another
+/// session on the same connection (MTProto orders nothing across sessions). One timer closes the connection on the
+/// first-frame / key-exchange timeout, the idle timeout and the ping_delay_disconnect delay. Anything unexpected closes
+/// this connection only, with a log line.
 /// </summary>
 internal sealed class MtProtoConnection
 {
@@ -34,7 +37,10 @@ internal sealed class MtProtoConnection
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Channel<PendingFrame> _pending;
     private readonly Dictionary<long, KeyEntry> _keys = [];
-    private readonly Dictionary<(long AuthKeyId, long SessionId), ISessionGrain> _sessionGrains = []; // processor-owned
+    private int _refusedKey; // 1 once -404 was sent for an unknown or destroyed key
+    private readonly Dictionary<(long AuthKeyId, long SessionId), SessionLane> _lanes = []; // processor-owned
+    private readonly List<Task> _laneTasks = []; // processor-owned: drains started (completed ones pruned)
+    private readonly SemaphoreSlim _laneSlots; // frames taken from _pending and not yet answered
     private readonly ITimer _timer;
     private readonly Lock _stateLock = new();
     private readonly TimeSpan _idleTimeout;
@@ -77,6 +83,7 @@ internal sealed class MtProtoConnection
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        _laneSlots = new SemaphoreSlim(options.MaxPendingFrames, options.MaxPendingFrames);
         _openedAtTicks = Now;
         _lastReceivedTicks = _openedAtTicks;
         _handshakeDeadlineTicks = _openedAtTicks + _handshakeTimeout.Ticks; // the first frame must come in time
@@ -463,8 +470,13 @@ internal sealed class MtProtoConnection
 
     private async ValueTask<bool> RefuseUnknownKeyAsync(long authKeyId)
     {
-        _gateway.Logger.AuthKeyUnknown(Id, authKeyId);
-        await WriteTransportErrorAsync(TransportErrorCodes.AuthKeyNotFound);
+        // Once per connection: two sessions of a destroyed key may find out at the same time.
+        if (Interlocked.Exchange(ref _refusedKey, 1) == 0)
+        {
+            _gateway.Logger.AuthKeyUnknown(Id, authKeyId);
+            await WriteTransportErrorAsync(TransportErrorCodes.AuthKeyNotFound);
+        }
+
         Close("unknown auth key");
         return false;
     }
@@ -484,34 +496,19 @@ internal sealed class MtProtoConnection
     private async Task ProcessLoopAsync()
     {
         var reader = _pending.Reader;
-        var batch = new List<PendingFrame>();
         try
         {
             while (await reader.WaitToReadAsync(_closing.Token))
             {
-                // Every frame already decrypted and queued goes along: consecutive frames of one session in one call.
-                batch.Clear();
-                while (batch.Count < _gateway.Options.MaxPendingFrames && reader.TryRead(out var pending))
+                // At most MaxPendingFrames frames in the lanes: past that, wait for answers (and the reader for room).
+                await _laneSlots.WaitAsync(_closing.Token);
+                if (!reader.TryRead(out var pending))
                 {
-                    batch.Add(pending);
+                    _laneSlots.Release();
+                    continue;
                 }
 
-                int start = 0;
-                while (start < batch.Count)
-                {
-                    int end = start + 1;
-                    while (end < batch.Count && batch[end].Key == batch[start].Key && batch[end].SessionId == batch[start].SessionId)
-                    {
-                        end++;
-                    }
-
-                    if (!await ProcessRunAsync(batch, start, end))
-                    {
-                        return;
-                    }
-
-                    start = end;
-                }
+                Dispatch(pending);
             }
         }
         catch (OperationCanceledException)
@@ -523,14 +520,116 @@ internal sealed class MtProtoConnection
             _gateway.Logger.ConnectionFailed(ex, Id);
             Close("unexpected error");
         }
+        finally
+        {
+            // Calls already made finish (their answers are dropped if the connection is gone) before the socket closes.
+            await Task.WhenAll(_laneTasks);
+        }
+    }
+
+    /// <summary>Queues a frame in its session's lane and starts the lane if it is idle (processor only).</summary>
+    private void Dispatch(PendingFrame pending)
+    {
+        var id = (pending.Key.Key.Id, pending.SessionId);
+        if (!_lanes.TryGetValue(id, out var lane))
+        {
+            if (_lanes.Count >= MaxCachedSessions)
+            {
+                foreach (var (idleId, idle) in _lanes.ToList())
+                {
+                    lock (idle)
+                    {
+                        if (!idle.Running)
+                        {
+                            _lanes.Remove(idleId);
+                        }
+                    }
+                }
+            }
+
+            // Resolving a grain reference costs reflection: once per lane.
+            lane = new SessionLane(_gateway.Grains.GetSessionGrain(id.Item1, id.Item2));
+            _lanes[id] = lane;
+        }
+
+        lock (lane)
+        {
+            lane.Queue.Add(pending);
+            if (lane.Running)
+            {
+                return;
+            }
+
+            lane.Running = true;
+        }
+
+        if (_laneTasks.Count >= 64)
+        {
+            _laneTasks.RemoveAll(t => t.IsCompleted);
+        }
+
+        _laneTasks.Add(DrainAsync(lane));
+    }
+
+    /// <summary>Hands a lane's frames to its grain, in order, all queued frames per call, until the lane is empty.</summary>
+    private async Task DrainAsync(SessionLane lane)
+    {
+        var run = new List<PendingFrame>();
+        while (true)
+        {
+            lock (lane)
+            {
+                if (lane.Queue.Count == 0)
+                {
+                    lane.Running = false;
+                    return;
+                }
+
+                run.AddRange(lane.Queue);
+                lane.Queue.Clear();
+            }
+
+            bool ok;
+            try
+            {
+                ok = await ProcessRunAsync(lane.Grain, run, 0, run.Count);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _gateway.Logger.ConnectionFailed(ex, Id);
+                Close("unexpected error");
+                ok = false;
+            }
+            finally
+            {
+                _laneSlots.Release(run.Count);
+                run.Clear();
+            }
+
+            if (!ok)
+            {
+                // The connection is closing: what is still queued here is dropped.
+                lock (lane)
+                {
+                    if (lane.Queue.Count > 0)
+                    {
+                        _laneSlots.Release(lane.Queue.Count);
+                        lane.Queue.Clear();
+                    }
+
+                    lane.Running = false;
+                }
+
+                return;
+            }
+        }
     }
 
     /// <summary>Frames [start, end) of one key and session: one grain call per frame or per run of buffered frames.</summary>
-    private async ValueTask<bool> ProcessRunAsync(List<PendingFrame> batch, int start, int end)
+    private async ValueTask<bool> ProcessRunAsync(ISessionGrain grain, List<PendingFrame> batch, int start, int end)
     {
         var key = batch[start].Key;
         var sessionId = batch[start].SessionId;
-        var grain = SessionGrain(key, sessionId);
         while (start < end)
         {
             if (key.Destroyed)
@@ -634,24 +733,6 @@ internal sealed class MtProtoConnection
         }
 
         return true;
-    }
-
-    /// <summary>The session's grain reference, resolved once per connection (resolving one costs reflection).</summary>
-    private ISessionGrain SessionGrain(KeyEntry key, long sessionId)
-    {
-        if (_sessionGrains.TryGetValue((key.Key.Id, sessionId), out var grain))
-        {
-            return grain;
-        }
-
-        if (_sessionGrains.Count >= MaxCachedSessions)
-        {
-            _sessionGrains.Clear();
-        }
-
-        grain = _gateway.Grains.GetSessionGrain(key.Key.Id, sessionId);
-        _sessionGrains[(key.Key.Id, sessionId)] = grain;
-        return grain;
     }
 
     // ------------------------------------------------------------------ writing
@@ -782,10 +863,7 @@ internal sealed class MtProtoConnection
             }
 
             Interlocked.Add(ref _framesOut, frames);
-            for (int i = 0; i < frames; i++)
-            {
-                MtActorsMetrics.FrameSent(_transportName);
-            }
+            MtActorsMetrics.FrameSent(_transportName, frames);
 
             return true;
         }
@@ -953,6 +1031,16 @@ internal sealed class MtProtoConnection
             or ObjectDisposedException;
 
     private readonly record struct PendingFrame(KeyEntry Key, long SessionId, IncomingFrame Frame);
+
+    /// <summary>One session's frames on this connection: queued in order, drained by one task at a time.</summary>
+    private sealed class SessionLane(ISessionGrain grain)
+    {
+        public ISessionGrain Grain { get; } = grain;
+
+        public List<PendingFrame> Queue { get; } = []; // under lock (this)
+
+        public bool Running; // under lock (this): a drain task owns the lane
+    }
 
     private sealed class KeyEntry(AuthKey key, DateTimeOffset? expiresAt)
     {

@@ -72,8 +72,9 @@ public sealed class MtProtoGatewayOptions
     public int MaxHandshakesInFlight { get; set; } = 256;
 
     /// <summary>
-    /// Decrypted frames of one connection waiting for their session grain (default 16). Frames are processed in order
-    /// (those already queued for one session go to it in one grain call); past this bound the gateway stops reading the socket (TCP back-pressure), nothing is dropped.
+    /// Decrypted frames of one connection waiting for their session grain (default 16), in the queue and again in the
+    /// sessions' lanes. Each session's frames are processed in order (those already queued for it go in one grain call),
+    /// sessions independently; past this bound the gateway stops reading the socket (TCP back-pressure), nothing is dropped.
     /// </summary>
     public int MaxPendingFrames { get; set; } = 16;
 
