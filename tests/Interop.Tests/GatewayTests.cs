@@ -58,6 +58,15 @@ public sealed class GatewayTests(TightServerFixture fixture)
     /// <summary>Slack for timers on a loaded machine.</summary>
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(3);
 
+    /// <summary>One client message encrypted and framed for the intermediate transport (4-byte length first).</summary>
+    private static byte[] IntermediateFrame(Protocol.Crypto.AuthKey key, Protocol.Crypto.MessageHeader header, byte[] body)
+    {
+        var frame = new byte[4 + Protocol.Crypto.MessageCipher.GetEncryptedLength(body.Length)];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, frame.Length - 4);
+        Protocol.Crypto.MessageCipher.Encrypt(key, Protocol.Crypto.MessageSender.Client, header, body, frame.AsSpan(4));
+        return frame;
+    }
+
     private MtActorsTestServer Server => fixture.Server;
 
     [Fact]
@@ -200,14 +209,7 @@ public sealed class GatewayTests(TightServerFixture fixture)
         {
             long session = sessions[i % 3 == 2 ? 1 : 0];
             msgId += 4;
-            var body = new Ping(1000 + i).ToBytes();
-            var frame = new byte[Protocol.Crypto.MessageCipher.GetEncryptedLength(body.Length)];
-            Protocol.Crypto.MessageCipher.Encrypt(authKey, Protocol.Crypto.MessageSender.Client,
-                new Protocol.Crypto.MessageHeader(client.Salt, session, msgId, 0), body, frame);
-            var length = new byte[4];
-            BinaryPrimitives.WriteInt32LittleEndian(length, frame.Length);
-            bytes.AddRange(length);
-            bytes.AddRange(frame);
+            bytes.AddRange(IntermediateFrame(authKey, new(client.Salt, session, msgId, 0), new Ping(1000 + i).ToBytes()));
             sent.Add((session, msgId, 1000 + i));
         }
 
@@ -267,16 +269,8 @@ public sealed class GatewayTests(TightServerFixture fixture)
         BinaryPrimitives.WriteUInt32LittleEndian(sleep, MtProtoTestMethods.Sleep);
         BinaryPrimitives.WriteInt32LittleEndian(sleep.AsSpan(4), 5000);
         var bytes = new List<byte>();
-        foreach (var (session, id, seqNo, body) in new[] { (slow, msgId + 4, 1, sleep), (quick, msgId + 8, 0, new Ping(7).ToBytes()) })
-        {
-            var frame = new byte[Protocol.Crypto.MessageCipher.GetEncryptedLength(body.Length)];
-            Protocol.Crypto.MessageCipher.Encrypt(authKey, Protocol.Crypto.MessageSender.Client,
-                new Protocol.Crypto.MessageHeader(client.Salt, session, id, seqNo), body, frame);
-            var length = new byte[4];
-            BinaryPrimitives.WriteInt32LittleEndian(length, frame.Length);
-            bytes.AddRange(length);
-            bytes.AddRange(frame);
-        }
+        bytes.AddRange(IntermediateFrame(authKey, new(client.Salt, slow, msgId + 4, 1), sleep));
+        bytes.AddRange(IntermediateFrame(authKey, new(client.Salt, quick, msgId + 8, 0), new Ping(7).ToBytes()));
 
         var clock = Stopwatch.StartNew();
         await client.SendRawAsync([.. bytes]); // one write: the slow session's frame first
