@@ -36,28 +36,22 @@ public static class SessionKeys
 
     private sealed record ReferenceShape(GrainType GrainType, GrainInterfaceType InterfaceType);
 
-    public static ISessionGrain GetSessionGrain(this IGrainFactory grains, long authKeyId, long sessionId)
-    {
-        ArgumentNullException.ThrowIfNull(grains);
-        Guid key = ToGuid(authKeyId, sessionId);
-        if (s_session is { } shape)
-        {
-            return (ISessionGrain)grains.GetGrain(GrainId.Create(shape.GrainType, GrainIdKeyExtensions.CreateGuidKey(key)), shape.InterfaceType);
-        }
-        var grain = grains.GetGrain<ISessionGrain>(key);
-        s_session = ShapeOf(grain);
-        return grain;
-    }
+    public static ISessionGrain GetSessionGrain(this IGrainFactory grains, long authKeyId, long sessionId) =>
+        Reference<ISessionGrain>(grains, ref s_session, GrainIdKeyExtensions.CreateGuidKey(ToGuid(authKeyId, sessionId)));
 
-    public static IAuthKeyGrain GetAuthKeyGrain(this IGrainFactory grains, long authKeyId)
+    public static IAuthKeyGrain GetAuthKeyGrain(this IGrainFactory grains, long authKeyId) =>
+        Reference<IAuthKeyGrain>(grains, ref s_authKey, GrainIdKeyExtensions.CreateIntegerKey(authKeyId));
+
+    private static T Reference<T>(IGrainFactory grains, ref ReferenceShape? shape, IdSpan key) where T : IAddressable
     {
         ArgumentNullException.ThrowIfNull(grains);
-        if (s_authKey is { } shape)
+        if (shape is { } known)
         {
-            return (IAuthKeyGrain)grains.GetGrain(GrainId.Create(shape.GrainType, GrainIdKeyExtensions.CreateIntegerKey(authKeyId)), shape.InterfaceType);
+            return (T)grains.GetGrain(GrainId.Create(known.GrainType, key), known.InterfaceType);
         }
-        var grain = grains.GetGrain<IAuthKeyGrain>(authKeyId);
-        s_authKey = ShapeOf(grain);
+
+        var grain = (T)grains.GetGrain(typeof(T), key); // what GetGrain<T>(key) does, interface lookup included
+        shape = ShapeOf(grain);
         return grain;
     }
 

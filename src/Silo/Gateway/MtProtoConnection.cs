@@ -547,7 +547,6 @@ internal sealed class MtProtoConnection
                 }
             }
 
-            // Resolving a grain reference costs reflection: once per lane.
             lane = new SessionLane(_gateway.Grains.GetSessionGrain(id.Item1, id.Item2));
             _lanes[id] = lane;
         }
@@ -585,14 +584,13 @@ internal sealed class MtProtoConnection
                     return;
                 }
 
-                run.AddRange(lane.Queue);
-                lane.Queue.Clear();
+                (run, lane.Queue) = (lane.Queue, run); // take the queued frames; the lane fills the emptied list
             }
 
             bool ok;
             try
             {
-                ok = await ProcessRunAsync(lane.Grain, run, 0, run.Count);
+                ok = await ProcessRunAsync(lane.Grain, run);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -625,11 +623,12 @@ internal sealed class MtProtoConnection
         }
     }
 
-    /// <summary>Frames [start, end) of one key and session: one grain call per frame or per run of buffered frames.</summary>
-    private async ValueTask<bool> ProcessRunAsync(ISessionGrain grain, List<PendingFrame> batch, int start, int end)
+    /// <summary>Frames of one key and session, in order: one grain call for a single frame or for all of them.</summary>
+    private async ValueTask<bool> ProcessRunAsync(ISessionGrain grain, List<PendingFrame> batch)
     {
-        var key = batch[start].Key;
-        var sessionId = batch[start].SessionId;
+        var key = batch[0].Key;
+        var sessionId = batch[0].SessionId;
+        int start = 0, end = batch.Count;
         while (start < end)
         {
             if (key.Destroyed)
@@ -1037,7 +1036,7 @@ internal sealed class MtProtoConnection
     {
         public ISessionGrain Grain { get; } = grain;
 
-        public List<PendingFrame> Queue { get; } = []; // under lock (this)
+        public List<PendingFrame> Queue = []; // under lock (this); swapped with the drain's list
 
         public bool Running; // under lock (this): a drain task owns the lane
     }
