@@ -58,6 +58,24 @@ public sealed class GatewayTests(TightServerFixture fixture)
     /// <summary>Slack for timers on a loaded machine.</summary>
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(3);
 
+    /// <summary>A connection with a new pre-shared key, after a first ping that taught it the salt.</summary>
+    private async Task<MtProtoTestClient> ConnectWithNewKeyAsync(TransportKind kind, bool obfuscated = false)
+    {
+        var key = await Server.CreatePreSharedKeyAsync();
+        var client = await MtProtoTestClient.ConnectAsync(Server.Port, kind, obfuscated);
+        try
+        {
+            client.UseKey(key);
+            await client.PingAsync(1);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>One client message encrypted and framed for the intermediate transport (4-byte length first).</summary>
     private static byte[] IntermediateFrame(Protocol.Crypto.AuthKey key, Protocol.Crypto.MessageHeader header, byte[] body)
     {
@@ -172,19 +190,10 @@ public sealed class GatewayTests(TightServerFixture fixture)
     [Fact]
     public async Task A_frame_that_does_not_decrypt_is_dropped_and_the_connection_goes_on()
     {
-        var key = await Server.CreatePreSharedKeyAsync();
-        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
-        client.UseKey(key);
-        await client.PingAsync(1);
-        var body = new Ping(2).ToBytes();
-        var frame = new byte[Protocol.Crypto.MessageCipher.GetEncryptedLength(body.Length)];
-        Protocol.Crypto.MessageCipher.Encrypt(new Protocol.Crypto.AuthKey(key), Protocol.Crypto.MessageSender.Client,
-            new Protocol.Crypto.MessageHeader(client.Salt, client.SessionId, Protocol.Messages.MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L, 1),
-            body, frame);
-        frame[40] ^= 0x55; // corrupt the ciphertext: msg_key no longer matches
-        var framed = new byte[4 + frame.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(framed, frame.Length);
-        frame.CopyTo(framed, 4);
+        await using var client = await ConnectWithNewKeyAsync(TransportKind.Intermediate);
+        var framed = IntermediateFrame(client.Key!,
+            new(client.Salt, client.SessionId, Protocol.Messages.MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L, 1), new Ping(2).ToBytes());
+        framed[4 + 40] ^= 0x55; // corrupt the ciphertext (after the 4-byte length): msg_key no longer matches
         await client.SendRawAsync(framed);
         var (pong, _) = await client.PingAsync(3);
         Assert.Equal(3, pong.PingId);
@@ -193,11 +202,8 @@ public sealed class GatewayTests(TightServerFixture fixture)
     [Fact]
     public async Task Frames_of_two_sessions_sent_back_to_back_in_one_write_are_all_answered_each_session_in_order()
     {
-        var key = await Server.CreatePreSharedKeyAsync();
-        var authKey = new Protocol.Crypto.AuthKey(key);
-        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
-        client.UseKey(key);
-        await client.PingAsync(1); // learns the salt
+        await using var client = await ConnectWithNewKeyAsync(TransportKind.Intermediate);
+        var authKey = client.Key!;
 
         // 40 pings (more than MaxPendingFrames: several batches) in two new sessions, runs of one and two frames.
         long[] sessions = [Random.Shared.NextInt64(1, long.MaxValue), Random.Shared.NextInt64(1, long.MaxValue)];
@@ -257,11 +263,8 @@ public sealed class GatewayTests(TightServerFixture fixture)
     [Fact]
     public async Task A_slow_query_in_one_session_does_not_hold_up_another_session_on_the_same_connection()
     {
-        var key = await Server.CreatePreSharedKeyAsync();
-        var authKey = new Protocol.Crypto.AuthKey(key);
-        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
-        client.UseKey(key);
-        await client.PingAsync(1); // learns the salt
+        await using var client = await ConnectWithNewKeyAsync(TransportKind.Intermediate);
+        var authKey = client.Key!;
 
         long slow = Random.Shared.NextInt64(1, long.MaxValue), quick = Random.Shared.NextInt64(1, long.MaxValue);
         long msgId = Protocol.Messages.MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L;
@@ -297,10 +300,7 @@ public sealed class GatewayTests(TightServerFixture fixture)
     [Fact]
     public async Task Quick_ack_requests_are_answered_with_the_message_token()
     {
-        var key = await Server.CreatePreSharedKeyAsync();
-        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Abridged);
-        client.UseKey(key);
-        await client.PingAsync(1);
+        await using var client = await ConnectWithNewKeyAsync(TransportKind.Abridged);
         await client.SendAsync(new Ping(2).ToBytes(), quickAck: true);
         var expected = client.LastQuickAckToken;
         await client.ReceiveUntilAsync(o => o is Pong { PingId: 2 });
@@ -337,10 +337,7 @@ public sealed class GatewayTests(TightServerFixture fixture)
             Assert.True(await garbage.WaitClosedAsync(Slack));
         }
 
-        var key = await Server.CreatePreSharedKeyAsync();
-        await using var good = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate, obfuscated: true);
-        good.UseKey(key);
-        await good.PingAsync(1);
+        await using var good = await ConnectWithNewKeyAsync(TransportKind.Intermediate, obfuscated: true);
     }
 
     [Fact]
@@ -369,10 +366,7 @@ public sealed class GatewayTests(TightServerFixture fixture)
     [Fact]
     public async Task An_idle_connection_is_closed_after_the_idle_timeout()
     {
-        var key = await Server.CreatePreSharedKeyAsync();
-        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
-        client.UseKey(key);
-        await client.PingAsync(1);
+        await using var client = await ConnectWithNewKeyAsync(TransportKind.Intermediate);
         var watch = Stopwatch.StartNew();
         Assert.True(await client.WaitClosedAsync(TimeSpan.FromSeconds(TightServerFixture.IdleTimeoutSeconds) + Slack));
         Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(TightServerFixture.IdleTimeoutSeconds - 1),
@@ -382,10 +376,7 @@ public sealed class GatewayTests(TightServerFixture fixture)
     [Fact]
     public async Task Ping_delay_disconnect_closes_the_connection_after_the_delay_unless_renewed()
     {
-        var key = await Server.CreatePreSharedKeyAsync();
-        await using var client = await MtProtoTestClient.ConnectAsync(Server.Port, TransportKind.Intermediate);
-        client.UseKey(key);
-        await client.PingAsync(1);
+        await using var client = await ConnectWithNewKeyAsync(TransportKind.Intermediate);
 
         // Renewed after 1 s: the first 2 s delay must not close it; the renewal's does.
         await client.SendAsync(new PingDelayDisconnect(2, 2).ToBytes());
