@@ -66,6 +66,7 @@ public static unsafe class Sha256
         else FallbackHash(first, second, destination);
     }
 
+    [System.Runtime.CompilerServices.SkipLocalsInit] // SHA256_Init writes the context; zeroing it first is wasted
     private static void NativeHash(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Span<byte> destination)
     {
         byte* context = stackalloc byte[ContextBytes];
