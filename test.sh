@@ -42,7 +42,9 @@ for trx in "$results"/*.trx "$results"/*/*.trx; do
 done
 
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-  echo "dotnet test exited with status $status (build error or crashed test host): see the output above" >&2
+  # The tests a crashed host never ran are in no result file: count the crash itself as a failure.
+  echo "dotnet test exited with status $status (build error or crashed test host): see the output above; counted as 1 failed" >&2
+  failed=1
 fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   echo "no test ran ($files result files in $results)" >&2

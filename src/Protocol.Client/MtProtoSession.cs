@@ -658,7 +658,15 @@ public sealed class MtProtoSession : IAsyncDisposable
         {
             if (_fault is not null) return;
             _ackTimerArmed = false;
-            SendAcksLocked();
+            try
+            {
+                SendAcksLocked();
+            }
+            catch (ConnectionClosedException)
+            {
+                // The connection closed before it failed this session (it does so from its own loop): the acks are moot,
+                // and an exception here, on a timer thread, would take the whole process down.
+            }
             long now = Stopwatch.GetTimestamp();
             foreach (var p in _pending.Values)
             {
