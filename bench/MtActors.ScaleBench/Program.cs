@@ -5,9 +5,10 @@ using MtActors.ScaleBench;
 using Npgsql;
 
 // Scale figures of docs/scale-out.md, each measured in one run:
-//   cycles  [--count 4000] [--concurrency 32] [--rounds 3] [--raw-defaults]
+//   cycles  [--count 4000] [--concurrency 32] [--rounds 3] [--raw-defaults] [--grains-only]
 //                                                             session create+destroy through the grains vs raw Npgsql
-//                                                             (raw on the silo's connection settings; --raw-defaults: Npgsql's)
+//                                                             (raw on the silo's connection settings; --raw-defaults: Npgsql's;
+//                                                             --grains-only: the grain cycle alone, for a profiler)
 //   memory  [--count 10000]                                   bytes per idle activation, and after idle deactivation
 //   persist [--count 2000] [--concurrency 64] [--keep]         N persisted sessions through the grains: time, table size
 // Add --throwaway for PostgreSQL without fsync/synchronous_commit (default: durable settings).
@@ -171,6 +172,13 @@ async Task<int> Cycles(int count, int concurrency, int rounds)
         update.Parameters.AddWithValue(silo.ServiceId);
         update.Parameters.AddWithValue(key);
         await update.ExecuteNonQueryAsync();
+    }
+
+    if (args.Contains("--grains-only"))
+    {
+        // Only the grain cycle, round after round (to attach a profiler to): rate and this process's CPU per cycle.
+        for (var i = 0; i < rounds; i++) Log($"grains only, round {i + 1}: {await Run(GrainCycle, "grains"):0} cycles/s, CPU {cpuPerCycle["grains"]:0.000} ms per cycle");
+        return 0;
     }
 
     // Warm-up, then interleaved rounds (a loaded machine drifts; each ratio compares neighbours).

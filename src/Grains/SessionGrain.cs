@@ -13,12 +13,17 @@ namespace MtActors.Grains;
 /// One MTProto session. State: <see cref="SessionState"/> under state name "session". The session
 /// logic lives in <see cref="SessionCore"/>; this class loads it, persists it (coalesced, and before
 /// answering when the answer depends on it) and talks to the auth key grain.
+/// The row is not read at activation: a frame that would create the session on an empty core inserts the
+/// first row right away (before any API call runs or anything is answered), and only when that insert finds
+/// a row already there is the row read and the frame started again on it. A new session so costs one insert
+/// instead of a read and an insert; a reactivated one a refused insert before its read. Every other first call
+/// reads the row first (<see cref="EnsureLoadedAsync"/>).
 /// <see cref="Destroy"/> may interleave with the other calls (destroy_session between two sessions
 /// calling each other must not deadlock), so every call that touches state holds <see cref="_gate"/>.
 /// </summary>
 public sealed partial class SessionGrain : Grain, ISessionGrain
 {
-    private readonly IPersistentState<SessionState> _state;
+    private readonly StateStore<SessionState> _state;
     private readonly TimeProvider _clock;
     private readonly SessionOptions _options;
     private readonly ILogger<SessionGrain> _logger;
@@ -29,13 +34,14 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private readonly long _authKeyId;
     private readonly long _sessionId;
     private SessionCore _core = null!;
+    private bool _loaded; // the row has been read, or written by this activation: _core is the stored session
     private AuthKeySessionBinding? _binding;
     private bool _fenced;
     private bool _unconfirmed; // created in memory; its first row is not yet confirmed by the auth key (see PersistAsync)
     private readonly List<long> _uncertainWrites = []; // tokens of writes that failed without a version conflict since the last success (any may have committed)
 
     public SessionGrain(
-        [PersistentState(GrainServices.SessionStateName, GrainServices.SessionStorage)] IPersistentState<SessionState> state,
+        [FromKeyedServices(GrainServices.SessionStorage)] IGrainStorage storage,
         [FromKeyedServices(GrainServices.ClockKey)] TimeProvider clock,
         IOptions<SessionOptions> options,
         MtProtoApiRouter api,
@@ -44,7 +50,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     {
         _api = api;
         _directory = directory;
-        _state = state;
+        _state = new StateStore<SessionState>(storage, GrainServices.SessionStateName, this.GetGrainId());
         _clock = clock;
         _options = options.Value;
         _logger = logger;
@@ -54,7 +60,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _core = _state.RecordExists ? SessionCore.Load(_state.State, _options) : SessionCore.Empty(_options);
+        _core = SessionCore.Empty(_options); // not read yet (see the class summary)
         GrainMetrics.SessionActivated();
         return Task.CompletedTask;
     }
@@ -121,8 +127,29 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             ThrowIfFenced();
             AuthKeySessionBinding? binding = await BindAsync();
             if (binding is null) return (FrameResult.KeyUnknown, false);
-            plan = _core.BeginFrame(frame, binding, _sessionId, _authKeyId, _clock.GetUtcNow());
-            if (plan.Created) _unconfirmed = true;
+            DateTimeOffset now = _clock.GetUtcNow();
+            while (true)
+            {
+                plan = _core.BeginFrame(frame, binding, _sessionId, _authKeyId, now);
+                if (!_loaded && !plan.Created)
+                {
+                    // The frame creates nothing on an empty core, so it needs the stored session: read it, start again.
+                    await EnsureLoadedAsync();
+                    continue;
+                }
+                if (plan.Created)
+                {
+                    FirstRow first = await CreateFirstRowAsync(now);
+                    if (first == FirstRow.Refused) return (FrameResult.KeyUnknown, false);
+                    if (first == FirstRow.Exists)
+                    {
+                        // The session is stored (an earlier activation, another silo): the frame again, on it.
+                        await EnsureLoadedAsync();
+                        continue;
+                    }
+                }
+                break;
+            }
             if (plan.Calls.Count == 0) return (await CompleteAsync(plan), false);
         }
         finally
@@ -230,6 +257,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         try
         {
             ThrowIfFenced();
+            await EnsureLoadedAsync();
             AuthKeySessionBinding? binding = await BindAsync();
             if (binding is null)
             {
@@ -256,6 +284,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         try
         {
             ThrowIfFenced();
+            await EnsureLoadedAsync();
             if (!_core.Exists || messages.IsDefaultOrEmpty) return [];
             DateTimeOffset now = _clock.GetUtcNow();
             var headers = ImmutableArray.CreateBuilder<OutboundHeader>(messages.Length);
@@ -306,11 +335,13 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         try
         {
             ThrowIfFenced();
-            await _writer.IdleAsync();
+            await EnsureLoadedAsync();
+            // A pending background write would only update the row that is about to be deleted.
+            await _writer.DiscardPendingAsync();
             existed = _core.Exists;
             if (existed)
             {
-                await GrainMetrics.TimeWriteAsync(() => _state.ClearStateAsync()); // DeleteStateOnClear: the row is deleted
+                await GrainMetrics.TimeWriteAsync(() => _state.ClearAsync()); // DeleteStateOnClear: the row is deleted
                 _directory.Removed(_authKeyId, _sessionId);
                 LogSessionDestroyed(_authKeyId, _sessionId, _core.UniqueId);
                 _core = SessionCore.Empty(_options);
@@ -333,6 +364,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         await _gate.WaitAsync();
         try
         {
+            await EnsureLoadedAsync();
             if (!_core.Exists) return null;
             AuthKeySessionBinding? binding = await BindAsync();
             long salt = binding is null ? 0 : SaltSchedule.Current(binding.SaltSeed, _clock.GetUtcNow());
@@ -354,17 +386,60 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             _binding = null;
         }
         _binding = await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, created: false);
+        if (_binding is null) await EnsureLoadedAsync();
         if (_binding is null && _core.Exists)
         {
             // The key was destroyed (or expired) while this session's row survived: finish the job.
             await _writer.IdleAsync();
-            await _state.ClearStateAsync();
+            await _state.ClearAsync();
             _directory.Removed(_authKeyId, _sessionId);
             _core = SessionCore.Empty(_options);
             _unconfirmed = false;
             LogOrphanRemoved(_authKeyId, _sessionId);
         }
         return _binding;
+    }
+
+    /// <summary>Reads the row unless this activation already did (or wrote it): <see cref="_core"/> is then the stored session.</summary>
+    private async Task EnsureLoadedAsync()
+    {
+        if (_loaded) return;
+        await _state.ReadAsync();
+        _core = _state.RecordExists ? SessionCore.Load(_state.State, _options) : SessionCore.Empty(_options);
+        _loaded = true;
+    }
+
+    private enum FirstRow { Stored, Exists, Refused }
+
+    /// <summary>
+    /// The session was just created in memory by a frame: its first row is written now, before any call of the frame
+    /// runs and before anything is answered, with the server msg_id reservation already covering the frame's answers.
+    /// Then the key confirms it (<see cref="PersistCreatedAsync"/> explains the order). Exists: the row was never read
+    /// and the insert found one (the caller reads it and starts the frame again). Refused: the key is gone; the row
+    /// is deleted again.
+    /// </summary>
+    private async Task<FirstRow> CreateFirstRowAsync(DateTimeOffset now)
+    {
+        bool unread = !_loaded;
+        _core.ReserveServerIds(now);
+        try
+        {
+            await WriteOnceAsync();
+        }
+        catch (InconsistentStateException) when (unread)
+        {
+            return FirstRow.Exists;
+        }
+        catch (Exception ex)
+        {
+            // Nothing was answered from this core: the next frame starts from what is stored (or from nothing).
+            _core = SessionCore.Empty(_options);
+            if (ex is InconsistentStateException) OnWriteFailed(ex); // read as absent, and another activation wrote it
+            else _loaded = false;
+            throw;
+        }
+        _loaded = true;
+        return await ConfirmCreatedAsync() ? FirstRow.Stored : FirstRow.Refused;
     }
 
     /// <summary>
@@ -390,10 +465,16 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private async Task<bool> PersistCreatedAsync()
     {
         await _writer.FlushAsync();
+        return await ConfirmCreatedAsync();
+    }
+
+    /// <summary>The key's confirmation of a session whose first row was just written; false: refused, the row is deleted again.</summary>
+    private async Task<bool> ConfirmCreatedAsync()
+    {
         _directory.Stored(_authKeyId, _sessionId);
         if (await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, created: true) is null)
         {
-            await GrainMetrics.TimeWriteAsync(() => _state.ClearStateAsync());
+            await GrainMetrics.TimeWriteAsync(() => _state.ClearAsync());
             _directory.Removed(_authKeyId, _sessionId);
             _core = SessionCore.Empty(_options);
             _unconfirmed = false;
@@ -429,7 +510,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             InconsistentStateException conflict;
             try
             {
-                await GrainMetrics.TimeWriteAsync(() => _state.WriteStateAsync(cancellationToken));
+                await GrainMetrics.TimeWriteAsync(() => _state.WriteAsync(cancellationToken));
                 _uncertainWrites.Clear();
                 return;
             }
@@ -443,7 +524,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                 throw;
             }
 
-            await _state.ReadStateAsync(cancellationToken);
+            await _state.ReadAsync(cancellationToken);
             if (!_state.RecordExists || !_uncertainWrites.Contains(_state.State.WriteToken))
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(conflict);

@@ -65,6 +65,17 @@ public sealed class CoalescingWriter
         return _running ?? Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Forgets the changes not written yet (the state is about to be deleted): a background write still waiting out
+    /// its delay ends without writing; one already writing is waited for (its failure is not rethrown).
+    /// </summary>
+    public Task DiscardPendingAsync()
+    {
+        _durable = _changes;
+        _waiting?.Cancel();
+        return _running ?? Task.CompletedTask;
+    }
+
     private async Task RunAsync(bool delayed)
     {
         // Set before the first await: a Flush or Idle in the same turn must be able to cut the delay short.
@@ -83,7 +94,7 @@ public sealed class CoalescingWriter
             try
             {
                 await _writeOnce();
-                _durable = covering;
+                _durable = Math.Max(_durable, covering); // a discard meanwhile may have moved it further
                 _lastError = null;
             }
             catch (Exception ex)

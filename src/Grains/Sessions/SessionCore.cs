@@ -176,6 +176,16 @@ public sealed partial class SessionCore
     }
 
     /// <summary>
+    /// Extends the server msg_id reservation over a whole reservation period from <paramref name="now"/>, so that a
+    /// row written now (a new session's first) already covers the ids of the answers computed after it.
+    /// </summary>
+    public void ReserveServerIds(DateTimeOffset now)
+    {
+        long upTo = Math.Max(_serverLast, MsgIds.FromTime(now)) + _reservation;
+        if (upTo > _serverReserve) _serverReserve = upTo;
+    }
+
+    /// <summary>
     /// The row to write. <paramref name="final"/>: the activation is ending cleanly, so everything it
     /// accepted is in the window and every id it sent is below <see cref="LastServerMsgId"/>: the
     /// reservations are released (exact values are written).

@@ -90,24 +90,44 @@ public sealed class DestroyTests(PostgresFixture pg)
     }
 
     [Fact]
-    public async Task A_session_whose_first_row_is_written_after_destroy_auth_key_listed_the_sessions_deletes_it_and_answers_nothing()
+    public async Task A_new_session_is_stored_and_confirmed_before_the_query_of_its_first_frame_runs()
     {
         SharedCluster c = await ClusterAsync();
         SessionClient a = await SessionClient.CreateAsync(c);
         await a.SendAsync(new Ping(1));
-        // b's first frame holds a query: b is created in memory, its row is written only when the query is done.
         SessionClient b = a.OtherSession();
         string key = TestApi.NewKey();
         Task<Reply> pending = b.SendAsync(TestApi.Call(TestApi.Gate, key), contentRelated: true);
         await TestApi.WaitStartedAsync(key);
 
-        // destroy_auth_key meanwhile: b has no row yet, so the key's listing cannot find it.
+        // The query is running: b's row is already there, so destroy_auth_key's listing finds b and deletes it.
+        Assert.Equal(1, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, b.AuthKeyId, b.SessionId));
         Assert.Equal(DestroyAuthKeyResult.Ok, await c.Grains.GetAuthKeyGrain(a.AuthKeyId).DestroyAuthKey().WaitAsync(SessionClient.Bound));
-        Assert.Equal(0, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, a.AuthKeyId, a.SessionId));
+        Assert.Equal(0, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, b.AuthKeyId, b.SessionId));
 
         TestApi.Release(key);
-        Reply reply = await pending.WaitAsync(SessionClient.Bound);
-        // b wrote its row, the key refused to confirm it, b deleted it again: no answer, nothing left of the key.
+        await pending.WaitAsync(SessionClient.Bound);
+        Assert.Equal(0, await Sql.CountAsync(c.ConnectionString,
+            "SELECT count(*) FROM grain_state WHERE serviceid = @s AND grainidn0 = @k", ("s", c.ServiceId), ("k", a.AuthKeyId)));
+        Assert.Null(await b.Grain.GetInfo());
+    }
+
+    [Fact]
+    public async Task A_session_whose_first_row_is_written_after_destroy_auth_key_listed_the_sessions_deletes_it_and_answers_nothing()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient a = await SessionClient.CreateAsync(c);
+        await a.SendAsync(new Ping(1));
+        // b's activation fetches the key's salt material (and keeps it) without creating the session: no row.
+        SessionClient b = a.OtherSession();
+        Assert.NotEmpty((await b.Grain.GetFutureSalts(1)).Salts);
+
+        // destroy_auth_key meanwhile: b has no row, so the key's listing cannot find it.
+        Assert.Equal(DestroyAuthKeyResult.Ok, await c.Grains.GetAuthKeyGrain(a.AuthKeyId).DestroyAuthKey().WaitAsync(SessionClient.Bound));
+
+        // b's first frame passes the salt check on the kept material and creates b: its row is written, the key
+        // refuses to confirm it, b deletes it again. No answer, nothing left of the key.
+        Reply reply = await b.SendAsync(TestApi.Call(TestApi.Gate, TestApi.NewKey()), contentRelated: true);
         Assert.Equal(FrameDisposition.AuthKeyUnknown, reply.Result.Disposition);
         Assert.Empty(reply.Messages);
         Assert.Equal(0, await Sql.CountAsync(c.ConnectionString,

@@ -72,6 +72,41 @@ public sealed class SessionFrameTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task A_stored_session_woken_by_a_replayed_query_runs_nothing_again_and_announces_no_new_session()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient client = await SessionClient.CreateAsync(c);
+        string key = TestApi.NewKey();
+        long queryId = client.NextMsgId();
+        Reply first = await client.SendAsync(TestApi.Call(TestApi.Count, key), contentRelated: true, msgId: queryId);
+        long uniqueId = first.Single<NewSessionCreated>().UniqueId;
+        long lastServerId = first.MsgIds.Max();
+        Assert.Equal(1, TestApi.Executions[key]);
+        await client.SendAsync(new MsgsAck(first.MsgIds)); // nothing left to re-send: an announcement below can only be new
+
+        // A new activation is not read until a frame needs it: the replayed query would create a session on an empty
+        // core, so its first insert meets the stored row, which is then read and the frame served on it.
+        await c.Cluster.DeactivateAsync(client.Grain).WaitAsync(Bound);
+        Reply replay = await client.SendAsync(TestApi.Call(TestApi.Count, key), contentRelated: true, msgId: queryId, seqNo: 1);
+        Assert.True(replay.None<NewSessionCreated>());
+        Assert.Equal(1, TestApi.Executions[key]);
+        Reply ping = await client.SendAsync(new Ping(7));
+        Assert.True(ping.None<NewSessionCreated>());
+        Assert.Single(ping.All<Pong>(), p => p.PingId == 7);
+        Assert.All(ping.MsgIds, id => Assert.True(id > lastServerId, $"{id:x} <= {lastServerId:x}"));
+        lastServerId = ping.MsgIds.Max();
+
+        // A frame that creates nothing on an empty core (a wrong salt) is answered from the stored row as well.
+        await c.Cluster.DeactivateAsync(client.Grain).WaitAsync(Bound);
+        Reply bad = await client.SendAsync(new Ping(8).ToBytes(), false, salt: 0);
+        Received badSalt = Assert.Single(bad.Messages);
+        Assert.IsType<BadServerSalt>(badSalt.Object);
+        Assert.True(badSalt.MsgId > lastServerId, $"{badSalt.MsgId:x} <= {lastServerId:x}");
+        Assert.Equal(uniqueId, (await client.Grain.GetInfo())!.UniqueId);
+        Assert.Equal(1, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, client.AuthKeyId, client.SessionId));
+    }
+
+    [Fact]
     public async Task ProcessFrames_answers_buffered_frames_in_order_as_single_calls_would_and_stops_after_an_api_call()
     {
         SessionClient client = await SessionClient.CreateAsync(await ClusterAsync());
