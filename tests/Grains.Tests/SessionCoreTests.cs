@@ -74,6 +74,16 @@ public sealed class SessionCoreTests
     }
 
     [Fact]
+    public void The_salt_of_a_period_is_the_documented_hmac_so_every_version_of_every_silo_computes_the_same()
+    {
+        byte[] seed = _binding.SaltSeed;
+        long period = SaltSchedule.PeriodOf(T0);
+        byte[] input = [.. "mtactors-salt"u8, .. BitConverter.GetBytes(period)]; // int64 little-endian
+        long expected = BitConverter.ToInt64(HMACSHA256.HashData(seed, input));
+        Assert.Equal(expected == 0 ? 1 : expected, SaltSchedule.SaltOf(seed, period));
+    }
+
+    [Fact]
     public void The_salt_cache_answers_as_the_schedule_across_rotations_and_a_change_of_seed()
     {
         byte[] seed = _binding.SaltSeed;

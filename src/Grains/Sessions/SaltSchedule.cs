@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
-using System.Security.Cryptography;
+using MtActors.Protocol.Crypto;
 
 namespace MtActors.Grains.Sessions;
 
@@ -37,7 +37,7 @@ public static class SaltSchedule
         Label.CopyTo(input);
         BinaryPrimitives.WriteInt64LittleEndian(input[Label.Length..], period);
         Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(seed, input, mac);
+        Sha256.Hmac(seed, input, mac);
         long salt = BinaryPrimitives.ReadInt64LittleEndian(mac);
         return salt == 0 ? 1 : salt;
     }

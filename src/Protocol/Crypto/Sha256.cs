@@ -66,6 +66,26 @@ public static unsafe class Sha256
         else FallbackHash(first, second, destination);
     }
 
+    /// <summary>
+    /// Writes HMAC-SHA256(<paramref name="key"/>, <paramref name="message"/>) (RFC 2104) to <paramref name="destination"/>:
+    /// two hashes on this class's path, without the per-call provider setup of .NET's HMAC on OpenSSL.
+    /// </summary>
+    public static void Hmac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> message, Span<byte> destination)
+    {
+        const int block = 64;
+        if (destination.Length < HashLength) throw new ArgumentException("HMAC-SHA256 needs 32 bytes.", nameof(destination));
+        Span<byte> pad = stackalloc byte[block];
+        Span<byte> inner = stackalloc byte[HashLength];
+        if (key.Length > block) Hash(key, default, pad);
+        else key.CopyTo(pad);
+        for (int i = 0; i < block; i++) pad[i] ^= 0x36;
+        Hash(pad, message, inner);
+        for (int i = 0; i < block; i++) pad[i] ^= 0x36 ^ 0x5c;
+        Hash(pad, inner, destination);
+        pad.Clear();
+        inner.Clear();
+    }
+
     [System.Runtime.CompilerServices.SkipLocalsInit] // SHA256_Init writes the context; zeroing it first is wasted
     private static void NativeHash(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Span<byte> destination)
     {

@@ -53,6 +53,38 @@ public class Sha256Tests
     }
 
     [Fact]
+    public void Hmac_rfc_4231_vectors()
+    {
+        Span<byte> mac = stackalloc byte[32];
+        Sha256.Hmac(Enumerable.Repeat((byte)0x0b, 20).ToArray(), "Hi There"u8, mac);
+        Assert.Equal("B0344C61D8DB38535CA8AFCEAF0BF12B881DC200C9833DA726E9376C2E32CFF7", Convert.ToHexString(mac));
+        Sha256.Hmac("Jefe"u8, "what do ya want for nothing?"u8, mac);
+        Assert.Equal("5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843", Convert.ToHexString(mac));
+        // A key longer than the block is hashed first.
+        Sha256.Hmac(Enumerable.Repeat((byte)0xaa, 131).ToArray(), "Test Using Larger Than Block-Size Key - Hash Key First"u8, mac);
+        Assert.Equal("60E431591EE0B67F0D8A26AACBF5B77F8E0BC6213728C5140546040F0EE37F54", Convert.ToHexString(mac));
+    }
+
+    [Fact]
+    public void Hmac_matches_dotnet_for_keys_and_messages_of_many_lengths()
+    {
+        var random = new Random(7);
+        Span<byte> ours = stackalloc byte[32];
+        foreach (int keyLength in new[] { 0, 1, 32, 63, 64, 65, 200 })
+        {
+            foreach (int messageLength in new[] { 0, 1, 21, 55, 56, 64, 1000 })
+            {
+                byte[] key = new byte[keyLength], message = new byte[messageLength];
+                random.NextBytes(key);
+                random.NextBytes(message);
+                Sha256.Hmac(key, message, ours);
+                Assert.True(ours.SequenceEqual(HMACSHA256.HashData(key, message)), $"key {keyLength}, message {messageLength}");
+            }
+        }
+        Assert.Throws<ArgumentException>(() => Sha256.Hmac("k"u8.ToArray(), "m"u8.ToArray(), new byte[31]));
+    }
+
+    [Fact]
     public void Short_destination_is_refused()
     {
         var destination = new byte[31];
