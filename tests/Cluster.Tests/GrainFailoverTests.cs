@@ -99,8 +99,10 @@ public sealed class GrainFailoverTests(ITestOutputHelper output)
 
         await Task.Delay(TimeSpan.FromSeconds(3));
         var before = live.Sum(t => t.Pongs);
-        var killedAt = clock.Elapsed;
         await cluster[victim].KillAsync();
+        // From the moment the process is gone (KillAsync waits for its exit): a ping sent between the signal and the
+        // process's end could still be answered by it, and counting that as a recovery ended the wait too early.
+        var killedAt = clock.Elapsed;
         var declaredDead = cluster.WaitDeclaredDeadAsync(victim, TimeSpan.FromSeconds(60));
         var deadline = killedAt + TimeSpan.FromSeconds(40);
         while (clock.Elapsed < deadline && victims.Any(v => v.FirstAnswerAfter(killedAt) is null))
