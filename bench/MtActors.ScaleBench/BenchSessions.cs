@@ -21,10 +21,14 @@ internal static class BenchSessions
     }
 
     /// <summary>Creates session <paramref name="sessionId"/> with its first message (a ping): durable when this returns.</summary>
-    public static async Task CreateAsync(IGrainFactory grains, long authKeyId, long salt, long sessionId)
+    public static Task CreateAsync(IGrainFactory grains, long authKeyId, long salt, long sessionId) =>
+        PingAsync(grains, authKeyId, salt, sessionId, 1);
+
+    /// <summary>A ping (content-related) with top-level seq_no <paramref name="seqNo"/> on a new connection; answered when this returns.</summary>
+    public static async Task PingAsync(IGrainFactory grains, long authKeyId, long salt, long sessionId, int seqNo)
     {
         var msgId = MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L;
-        var frame = new IncomingFrame(salt, msgId, 1, new Ping(sessionId).ToBytes(), Interlocked.Increment(ref s_connection));
+        var frame = new IncomingFrame(salt, msgId, seqNo, new Ping(sessionId).ToBytes(), Interlocked.Increment(ref s_connection));
         var result = await grains.GetSessionGrain(authKeyId, sessionId).ProcessFrame(frame);
         if (result.Disposition != FrameDisposition.Continue || result.Messages.IsDefaultOrEmpty)
         {

@@ -10,6 +10,8 @@ using Npgsql;
 //                                                             (raw on the silo's connection settings; --raw-defaults: Npgsql's;
 //                                                             --grains-only: the grain cycle alone, for a profiler)
 //   memory  [--count 10000]                                   bytes per idle activation, and after idle deactivation
+//   wake    [--count 4000] [--concurrency 32] [--rounds 3] [--seqno 1001]
+//                                                             stored sessions woken by a ping after all were deactivated
 //   persist [--count 2000] [--concurrency 64] [--keep]         N persisted sessions through the grains: time, table size
 // Add --throwaway for PostgreSQL without fsync/synchronous_commit (default: durable settings).
 var command = args.FirstOrDefault() ?? "help";
@@ -26,10 +28,12 @@ switch (command)
         return await Cycles(Arg("count", 4000), Arg("concurrency", 32), Arg("rounds", 3));
     case "memory":
         return await Memory(Arg("count", 10_000));
+    case "wake":
+        return await Wake(Arg("count", 4000), Arg("concurrency", 32), Arg("rounds", 3));
     case "persist":
         return await Persist(Arg("count", 2000), Arg("concurrency", 64));
     default:
-        Console.Error.WriteLine("usage: MtActors.ScaleBench cycles|memory|persist [--count N] [--concurrency C] [--rounds R] [--throwaway]");
+        Console.Error.WriteLine("usage: MtActors.ScaleBench cycles|memory|wake|persist [--count N] [--concurrency C] [--rounds R] [--throwaway]");
         return command == "help" ? 0 : 2;
 }
 
@@ -260,6 +264,63 @@ async Task<int> Cycles(int count, int concurrency, int rounds)
         $"raw read+insert+delete {Median(rawReadRates):0}/s -> ratio {Median(grainRates) / Median(rawReadRates):0.00}; " +
         $"raw insert+delete+2 key-row updates {Median(rawKeyRates):0}/s -> ratio {Median(grainRates) / Median(rawKeyRates):0.00}; " +
         $"the provider's statements issued directly {Median(providerSqlRates):0}/s -> ratio {Median(grainRates) / Median(providerSqlRates):0.00}; {LoadNote()}");
+    return 0;
+}
+
+async Task<int> Wake(int count, int concurrency, int rounds)
+{
+    // Stored sessions whose activations are gone (idle deactivation, a silo restart) woken again by their next frame:
+    // each wake activates the grain, which finds its row (the cost a new activation pays for an existing session).
+    await using var silo = await BenchSilo.StartAsync(throwaway);
+    var grains = silo.Grains;
+    var management = grains.GetGrain<IManagementGrain>(0);
+    var keys = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => BenchSessions.RegisterKeyAsync(grains)));
+    var sessions = new (long Key, long Salt, long Id)[count];
+    for (var i = 0; i < count; i++) sessions[i] = (keys[i % keys.Length].AuthKeyId, keys[i % keys.Length].Salt, BenchSessions.NewSessionId());
+    // Wake pings carry the seq_no of a client that has sent hundreds of messages in the session (--seqno to change it;
+    // 1 = a session resumed right after its first message).
+    var wakeSeqNo = Arg("seqno", 1001);
+    async Task<double> PingAll(int seqNo)
+    {
+        var next = -1;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                await BenchSessions.PingAsync(grains, sessions[i].Key, sessions[i].Salt, sessions[i].Id, seqNo);
+            }
+        })));
+        return count / sw.Elapsed.TotalSeconds;
+    }
+
+    async Task DeactivateAll()
+    {
+        await Collect(management, TimeSpan.Zero);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+        while (await management.GetTotalActivationCount() > 50 && DateTime.UtcNow < deadline) await Task.Delay(200);
+    }
+
+    Log($"wake: {count} sessions, {concurrency} workers, {rounds} rounds, wake pings with seq_no {wakeSeqNo}+; {LoadNote()}");
+    var created = await PingAll(1);
+    Log($"created {count} sessions: {created:0}/s");
+    using var statements = new StatementCounter();
+    var rates = new List<double>();
+    var cpu = new List<double>();
+    for (var r = 0; r < rounds; r++)
+    {
+        await DeactivateAll();
+        statements.Enabled = r == rounds - 1;
+        var before = Process.GetCurrentProcess().TotalProcessorTime;
+        rates.Add(await PingAll(wakeSeqNo + 2 * r));
+        cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - before).TotalMilliseconds / count);
+        statements.Enabled = false;
+        Log($"round {r + 1}: {rates[^1]:0} wakes/s, CPU {cpu[^1]:0.000} ms per wake (this process, key grains woken too)");
+    }
+
+    Log($"statements per wake (last round): {statements.Report(count, count / 10)}");
+    Log($"RESULT wake: median {rates.Order().ElementAt(rates.Count / 2):0} wakes/s, CPU {cpu.Order().ElementAt(cpu.Count / 2):0.000} ms per wake; {LoadNote()}");
     return 0;
 }
 

@@ -128,6 +128,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             AuthKeySessionBinding? binding = await BindAsync();
             if (binding is null) return (FrameResult.KeyUnknown, false);
             DateTimeOffset now = _clock.GetUtcNow();
+            if (!_loaded && frame.SeqNo > NewSessionSeqNoLimit) await EnsureLoadedAsync(); // a resumed session: read first
             while (true)
             {
                 plan = _core.BeginFrame(frame, binding, _sessionId, _authKeyId, now);
@@ -408,6 +409,15 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         _core = _state.RecordExists ? SessionCore.Load(_state.State, _options) : SessionCore.Empty(_options);
         _loaded = true;
     }
+
+    /// <summary>
+    /// A frame with a higher top-level seq_no comes from a client that has already sent more than 7 content-related
+    /// messages in this session: the session is stored, so a new activation reads the row first instead of trying the
+    /// insert (which would be refused). A new session's first frame has a small seq_no (the client counts from 0: 1
+    /// for one query, at most 2n for a container of n queries); a session resumed after only a few messages still takes
+    /// the insert-first way and pays a refused insert. Either guess is correct, only the order of the statements differs.
+    /// </summary>
+    internal const int NewSessionSeqNoLimit = 15;
 
     private enum FirstRow { Stored, Exists, Refused }
 

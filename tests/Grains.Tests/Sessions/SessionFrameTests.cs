@@ -102,6 +102,15 @@ public sealed class SessionFrameTests(PostgresFixture pg)
         Received badSalt = Assert.Single(bad.Messages);
         Assert.IsType<BadServerSalt>(badSalt.Object);
         Assert.True(badSalt.MsgId > lastServerId, $"{badSalt.MsgId:x} <= {lastServerId:x}");
+        lastServerId = badSalt.MsgId;
+
+        // A frame whose seq_no says the client has sent many messages in this session: read first, then served.
+        await c.Cluster.DeactivateAsync(client.Grain).WaitAsync(Bound);
+        Assert.True(41 > SessionGrain.NewSessionSeqNoLimit);
+        Reply resumed = await client.SendAsync(new Ping(9).ToBytes(), true, seqNo: 41);
+        Assert.True(resumed.None<NewSessionCreated>());
+        Assert.Single(resumed.All<Pong>(), p => p.PingId == 9);
+        Assert.All(resumed.MsgIds, id => Assert.True(id > lastServerId, $"{id:x} <= {lastServerId:x}"));
         Assert.Equal(uniqueId, (await client.Grain.GetInfo())!.UniqueId);
         Assert.Equal(1, await Sql.SessionRowsAsync(c.ConnectionString, c.ServiceId, client.AuthKeyId, client.SessionId));
     }
