@@ -9,6 +9,19 @@ public sealed class DestroyTests(PostgresFixture pg)
 {
     private Task<SharedCluster> ClusterAsync() => TestApi.ClusterAsync(pg);
 
+    /// <summary>A key with a first session (a, answered once) and a second session of it (b) not created yet.</summary>
+    private async Task<(SharedCluster C, SessionClient A, SessionClient B)> KeyWithSessionAsync()
+    {
+        SharedCluster c = await ClusterAsync();
+        SessionClient a = await SessionClient.CreateAsync(c);
+        await a.SendAsync(new Ping(1));
+        return (c, a, a.OtherSession());
+    }
+
+    /// <summary>Rows of any kind (key, sessions) stored under <paramref name="authKeyId"/>.</summary>
+    private static Task<long> RowsOfKeyAsync(SharedCluster c, long authKeyId) => Sql.CountAsync(c.ConnectionString,
+        "SELECT count(*) FROM grain_state WHERE serviceid = @s AND grainidn0 = @k", ("s", c.ServiceId), ("k", authKeyId));
+
     [Fact]
     public async Task Destroy_session_of_another_session_answers_ok_then_none_and_of_itself_none_keeping_it()
     {
@@ -92,10 +105,7 @@ public sealed class DestroyTests(PostgresFixture pg)
     [Fact]
     public async Task A_new_session_is_stored_and_confirmed_before_the_query_of_its_first_frame_runs()
     {
-        SharedCluster c = await ClusterAsync();
-        SessionClient a = await SessionClient.CreateAsync(c);
-        await a.SendAsync(new Ping(1));
-        SessionClient b = a.OtherSession();
+        var (c, a, b) = await KeyWithSessionAsync();
         string key = TestApi.NewKey();
         Task<Reply> pending = b.SendAsync(TestApi.Call(TestApi.Gate, key), contentRelated: true);
         await TestApi.WaitStartedAsync(key);
@@ -107,19 +117,15 @@ public sealed class DestroyTests(PostgresFixture pg)
 
         TestApi.Release(key);
         await pending.WaitAsync(SessionClient.Bound);
-        Assert.Equal(0, await Sql.CountAsync(c.ConnectionString,
-            "SELECT count(*) FROM grain_state WHERE serviceid = @s AND grainidn0 = @k", ("s", c.ServiceId), ("k", a.AuthKeyId)));
+        Assert.Equal(0, await RowsOfKeyAsync(c, a.AuthKeyId));
         Assert.Null(await b.Grain.GetInfo());
     }
 
     [Fact]
     public async Task A_session_whose_first_row_is_written_after_destroy_auth_key_listed_the_sessions_deletes_it_and_answers_nothing()
     {
-        SharedCluster c = await ClusterAsync();
-        SessionClient a = await SessionClient.CreateAsync(c);
-        await a.SendAsync(new Ping(1));
+        var (c, a, b) = await KeyWithSessionAsync();
         // b's activation fetches the key's salt material (and keeps it) without creating the session: no row.
-        SessionClient b = a.OtherSession();
         Assert.NotEmpty((await b.Grain.GetFutureSalts(1)).Salts);
 
         // destroy_auth_key meanwhile: b has no row, so the key's listing cannot find it.
@@ -130,8 +136,7 @@ public sealed class DestroyTests(PostgresFixture pg)
         Reply reply = await b.SendAsync(TestApi.Call(TestApi.Gate, TestApi.NewKey()), contentRelated: true);
         Assert.Equal(FrameDisposition.AuthKeyUnknown, reply.Result.Disposition);
         Assert.Empty(reply.Messages);
-        Assert.Equal(0, await Sql.CountAsync(c.ConnectionString,
-            "SELECT count(*) FROM grain_state WHERE serviceid = @s AND grainidn0 = @k", ("s", c.ServiceId), ("k", a.AuthKeyId)));
+        Assert.Equal(0, await RowsOfKeyAsync(c, a.AuthKeyId));
         Assert.Null(await b.Grain.GetInfo());
     }
 
@@ -157,8 +162,7 @@ public sealed class DestroyTests(PostgresFixture pg)
         Assert.All(replies, r => Assert.True(
             r.Result.Disposition == FrameDisposition.AuthKeyUnknown ? r.Messages.Count == 0 : r.All<NewSessionCreated>().Count() == 1,
             $"{r.Result.Disposition}: {r.Messages.Count} messages"));
-        Assert.Equal(0, await Sql.CountAsync(c.ConnectionString,
-            "SELECT count(*) FROM grain_state WHERE serviceid = @s AND grainidn0 = @k", ("s", c.ServiceId), ("k", first.AuthKeyId)));
+        Assert.Equal(0, await RowsOfKeyAsync(c, first.AuthKeyId));
         Assert.Empty(await c.Grains.GetAuthKeyGrain(first.AuthKeyId).GetSessionIds());
         foreach (SessionClient s in racers) Assert.Null(await s.Grain.GetInfo());
     }
