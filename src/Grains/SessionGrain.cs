@@ -16,8 +16,8 @@ namespace MtActors.Grains;
 /// The row is not read at activation: a frame that would create the session on an empty core inserts the
 /// first row right away (before any API call runs or anything is answered), and only when that insert finds
 /// a row already there is the row read and the frame started again on it. A new session so costs one insert
-/// instead of a read and an insert; a reactivated one a refused insert before its read. Every other first call
-/// reads the row first (<see cref="EnsureLoadedAsync"/>).
+/// instead of a read and an insert. A frame whose seq_no shows a client well into the session
+/// (<see cref="NewSessionSeqNoLimit"/>), and every other first call, reads the row first (<see cref="EnsureLoadedAsync"/>).
 /// <see cref="Destroy"/> may interleave with the other calls (destroy_session between two sessions
 /// calling each other must not deadlock), so every call that touches state holds <see cref="_gate"/>.
 /// </summary>
@@ -151,6 +151,8 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                 }
                 break;
             }
+            // Stored but never confirmed (the key could not be asked: its silo was down): confirmed before anything runs.
+            if (_unconfirmed && _core.Exists && !await PersistCreatedAsync()) return (FrameResult.KeyUnknown, false);
             if (plan.Calls.Count == 0) return (await CompleteAsync(plan), false);
         }
         finally
@@ -449,6 +451,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             throw;
         }
         _loaded = true;
+        _unconfirmed = true; // until the key answers (if asking it fails, the next frame asks again first)
         return await ConfirmCreatedAsync() ? FirstRow.Stored : FirstRow.Refused;
     }
 

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using MtActors.Grains.Api;
 using MtActors.Grains.Tests.Infrastructure;
+using MtActors.Protocol.Schema;
 using Orleans.Storage;
 using Orleans.TestingHost;
 
@@ -102,6 +104,62 @@ public sealed class ClusterTests(PostgresFixture pg)
         ReceiveResult next = await RetryAsync(() => session.Receive(TestData.Frame(salt, TestData.ClientMsgId(clock.GetUtcNow(), 1))));
         Assert.Equal(ReceiveStatus.Ok, next.Status);
         Assert.False(next.Created);
+    }
+
+    [Fact]
+    public async Task A_session_whose_key_could_not_confirm_it_asks_again_before_it_answers_anything()
+    {
+        string db = await pg.CreateMigratedDatabaseAsync("unconfirmed");
+        var clock = new TestClock(DateTimeOffset.UtcNow);
+        var failConfirmation = new FailNextConfirmation();
+        int executions = 0;
+        await using InProcessTestCluster cluster = await MtCluster.StartAsync(db, "unconfirmed", clock, configure: silo =>
+        {
+            silo.AddOutgoingGrainCallFilter(failConfirmation);
+            silo.Services.AddMtProtoApiHandler(Sessions.TestApi.Count, (_, _) =>
+            {
+                Interlocked.Increment(ref executions);
+                return ValueTask.FromResult(ApiResult.Ok(true));
+            });
+        });
+        var (authKeyId, salt) = await TestData.RegisterKeyAsync(cluster.Client);
+        long sessionId = TestData.NewSessionId();
+        ISessionGrain session = cluster.Client.GetSessionGrain(authKeyId, sessionId);
+
+        // The activation keeps the key's salt material; then the key is destroyed (no session row to find yet).
+        Assert.NotEmpty((await session.GetFutureSalts(1)).Salts);
+        Assert.Equal(DestroyAuthKeyResult.Ok, await cluster.Client.GetAuthKeyGrain(authKeyId).DestroyAuthKey());
+
+        // The first frame writes the row, but asking the key fails: the frame fails, nothing is answered.
+        failConfirmation.Armed = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => session.ProcessFrame(new IncomingFrame(salt, TestData.ClientMsgId(clock.GetUtcNow()), 1, new Ping(0).ToBytes(), 1)));
+        Assert.Equal(1, await Sql.SessionRowsAsync(db, "unconfirmed", authKeyId, sessionId));
+
+        // The next frame (a query) asks the key again before anything runs: refused, the row is deleted, the query
+        // never runs, no answer.
+        IncomingFrame query = new(salt, TestData.ClientMsgId(clock.GetUtcNow(), 1), 3,
+            Sessions.SessionClient.Query(Sessions.TestApi.Count, "x"u8), 1);
+        FrameResult next = await session.ProcessFrame(query);
+        Assert.Equal(FrameDisposition.AuthKeyUnknown, next.Disposition);
+        Assert.Empty(next.Messages);
+        Assert.Equal(0, executions);
+        Assert.Equal(0, await Sql.SessionRowsAsync(db, "unconfirmed", authKeyId, sessionId));
+    }
+
+    /// <summary>Fails the next <c>OpenSession(created: true)</c> a session grain sends, once armed.</summary>
+    private sealed class FailNextConfirmation : IOutgoingGrainCallFilter
+    {
+        public volatile bool Armed;
+
+        public Task Invoke(IOutgoingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.Name == nameof(IAuthKeyGrain.OpenSession) && context.Request.GetArgument(1) is true && Armed)
+            {
+                Armed = false;
+                throw new TimeoutException("test: the auth key grain could not be reached");
+            }
+            return context.Invoke();
+        }
     }
 
     private static async Task<T> RetryAsync<T>(Func<Task<T>> call)
