@@ -6,6 +6,7 @@ using MtActors.Protocol.Client;
 using MtActors.Protocol.Client.Handshake;
 using MtActors.Protocol.Crypto;
 using MtActors.Protocol.Handshake;
+using MtActors.Protocol.Messages;
 using MtActors.Silo.Rsa;
 using Npgsql;
 
@@ -54,6 +55,29 @@ public sealed class MtActorsTestServerTests
             Assert.Contains(session.SessionId, await server.GetSessionIdsAsync(authKeyId));
             Assert.NotNull(await server.GetSessionAsync(authKeyId, session.SessionId));
         }
+    }
+
+    [Fact]
+    public async Task In_memory_storage_serves_a_deactivated_session_again_from_its_state()
+    {
+        // The session grain inserts a new session's row first and reads only when the insert finds one: the memory
+        // storage must refuse that insert the same way PostgreSQL does.
+        await using var server = await MtActorsTestServer.StartAsync();
+        var key = await server.CreateAuthKeyAsync();
+        var grain = server.Grains.GetSessionGrain(key.Id, 77);
+        var salt = (await grain.GetFutureSalts(1)).Salts[0].Salt;
+        IncomingFrame Ping(int k) => new(salt, (MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L) + 4 * k, 1,
+            new MtActors.Protocol.Schema.Ping(k).ToBytes(), k);
+
+        var created = await grain.ProcessFrame(Ping(0)).WaitAsync(Bound);
+        var uniqueId = (await grain.GetInfo())!.UniqueId;
+        Assert.Equal(FrameDisposition.Continue, created.Disposition);
+        await server.Cluster.DeactivateAsync(grain).WaitAsync(Bound);
+
+        var again = await grain.ProcessFrame(Ping(1)).WaitAsync(Bound);
+        Assert.Equal(FrameDisposition.Continue, again.Disposition);
+        Assert.Equal(uniqueId, (await grain.GetInfo())!.UniqueId);
+        Assert.Equal(77L, Assert.Single(await server.GetSessionIdsAsync(key.Id)));
     }
 
     [Fact]
