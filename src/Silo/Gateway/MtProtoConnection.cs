@@ -573,9 +573,9 @@ internal sealed class MtProtoConnection
     /// <summary>Hands a lane's frames to its grain, in order, all queued frames per call, until the lane is empty.</summary>
     private async Task DrainAsync(SessionLane lane)
     {
-        var run = new List<PendingFrame>();
         while (true)
         {
+            List<PendingFrame> run;
             lock (lane)
             {
                 if (lane.Queue.Count == 0)
@@ -584,7 +584,10 @@ internal sealed class MtProtoConnection
                     return;
                 }
 
-                (run, lane.Queue) = (lane.Queue, run); // take the queued frames; the lane fills the emptied list
+                // Take the queued frames; the lane fills the other (empty) list meanwhile. Both lists live with the
+                // lane, so a drain, which starts for nearly every frame at one request in flight, allocates none.
+                run = lane.Queue;
+                (lane.Queue, lane.Spare) = (lane.Spare, run);
             }
 
             bool ok;
@@ -1036,7 +1039,9 @@ internal sealed class MtProtoConnection
     {
         public ISessionGrain Grain { get; } = grain;
 
-        public List<PendingFrame> Queue = []; // under lock (this); swapped with the drain's list
+        public List<PendingFrame> Queue = []; // under lock (this); swapped with Spare when a drain takes the frames
+
+        public List<PendingFrame> Spare = []; // the list a drain is working through (empty again when it is done)
 
         public bool Running; // under lock (this): a drain task owns the lane
     }
