@@ -37,7 +37,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private bool _loaded; // the row has been read, or written by this activation: _core is the stored session
     private AuthKeySessionBinding? _binding;
     private bool _fenced;
-    private bool _unconfirmed; // created in memory; its first row is not yet confirmed by the auth key (see PersistAsync)
+    private bool _unconfirmed; // the first row is written, the auth key has not confirmed it yet (CreateFirstRowAsync)
     private readonly List<long> _uncertainWrites = []; // tokens of writes that failed without a version conflict since the last success (any may have committed)
 
     public SessionGrain(
@@ -152,7 +152,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                 break;
             }
             // Stored but never confirmed (the key could not be asked: its silo was down): confirmed before anything runs.
-            if (_unconfirmed && _core.Exists && !await PersistCreatedAsync()) return (FrameResult.KeyUnknown, false);
+            if (_unconfirmed && _core.Exists && !await ConfirmCreatedAsync()) return (FrameResult.KeyUnknown, false);
             if (plan.Calls.Count == 0) return (await CompleteAsync(plan), false);
         }
         finally
@@ -267,9 +267,10 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                 return new ReceiveResult(ReceiveStatus.AuthKeyUnknown, 0, false, [], []);
             }
             bool existed = _core.Exists;
-            ReceiveResult result = _core.Receive(request.Salt, request.Messages.IsDefault ? [] : request.Messages, binding, _clock.GetUtcNow());
-            if (result.Created) _unconfirmed = true;
-            if (!await PersistAsync(existed || result.Created))
+            DateTimeOffset now = _clock.GetUtcNow();
+            ReceiveResult result = _core.Receive(request.Salt, request.Messages.IsDefault ? [] : request.Messages, binding, now);
+            // Created the way a frame creates a session (the row read above, so an insert that finds one is a conflict).
+            if ((result.Created && await CreateFirstRowAsync(now) == FirstRow.Refused) || !await PersistAsync(existed || result.Created))
             {
                 return new ReceiveResult(ReceiveStatus.AuthKeyUnknown, 0, false, [], []);
             }
@@ -389,8 +390,9 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             _binding = null;
         }
         _binding = await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, created: false);
-        if (_binding is null) await EnsureLoadedAsync();
-        if (_binding is null && _core.Exists)
+        if (_binding is not null) return _binding;
+        await EnsureLoadedAsync();
+        if (_core.Exists)
         {
             // The key was destroyed (or expired) while this session's row survived: finish the job.
             await _writer.IdleAsync();
@@ -427,7 +429,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     /// <summary>
     /// The session was just created in memory by a frame: its first row is written now, before any call of the frame
     /// runs and before anything is answered, with the server msg_id reservation already covering the frame's answers.
-    /// Then the key confirms it (<see cref="PersistCreatedAsync"/> explains the order). Exists: the row was never read
+    /// Then the key confirms it (<see cref="ConfirmCreatedAsync"/> explains the order). Exists: the row was never read
     /// and the insert found one (the caller reads it and starts the frame again). Refused: the key is gone; the row
     /// is deleted again.
     /// </summary>
@@ -457,32 +459,25 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     }
 
     /// <summary>
-    /// Durable now if the answer depends on it, else a coalesced background write. False: the session was just
-    /// created and its auth key refused it (destroyed or expired meanwhile); its row is deleted again and the caller
-    /// answers "key unknown".
+    /// Durable now if the answer depends on it, else a coalesced background write. False: the session's first row is
+    /// stored but its key, asked again now (asking failed before), refused it (destroyed or expired meanwhile); the row
+    /// is deleted again and the caller answers "key unknown".
     /// </summary>
     private async Task<bool> PersistAsync(bool changed)
     {
         if (!_core.Exists || !changed) return true;
-        if (_unconfirmed) return await PersistCreatedAsync();
+        if (_unconfirmed && !await ConfirmCreatedAsync()) return false;
         if (_core.MustPersist) await _writer.FlushAsync();
         else _writer.Schedule();
         return true;
     }
 
     /// <summary>
-    /// A new session's first write, then the key's confirmation (docs/persistence.md, "Finding a key's sessions"):
+    /// The key's confirmation of a session whose first row is written (docs/persistence.md, "Finding a key's sessions"):
     /// destroy_auth_key first stops confirming, then lists the stored session rows. A session confirmed before that
-    /// wrote its row before, so the listing finds it; one refused deletes the row it wrote. Either way no session row
-    /// outlives its key. (The key keeps no list of its own: creating a session costs its one insert.)
+    /// wrote its row before, so the listing finds it; one refused deletes the row it wrote (false). Either way no session
+    /// row outlives its key. (The key keeps no list of its own: creating a session costs its one insert.)
     /// </summary>
-    private async Task<bool> PersistCreatedAsync()
-    {
-        await _writer.FlushAsync();
-        return await ConfirmCreatedAsync();
-    }
-
-    /// <summary>The key's confirmation of a session whose first row was just written; false: refused, the row is deleted again.</summary>
     private async Task<bool> ConfirmCreatedAsync()
     {
         _directory.Stored(_authKeyId, _sessionId);
