@@ -3,9 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using MtActors.Grains;
 using MtActors.Grains.AuthKeys;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
-using Npgsql;
 using Orleans.Storage;
 
 namespace MtActors.Silo.Hosting;
