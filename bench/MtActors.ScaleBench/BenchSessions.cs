@@ -36,5 +36,27 @@ internal static class BenchSessions
         }
     }
 
+    /// <summary>A session kept by one client on one connection: pings with rising msg_ids and content-related seq_nos.</summary>
+    public sealed class LiveSession(IGrainFactory grains, long authKeyId, long salt, long sessionId)
+    {
+        private readonly ISessionGrain _grain = grains.GetSessionGrain(authKeyId, sessionId);
+        private readonly long _connection = Interlocked.Increment(ref s_connection);
+        private long _lastMsgId;
+        private int _sent;
+        private long _pingId;
+
+        public async Task PingAsync()
+        {
+            var msgId = Math.Max(MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L, _lastMsgId + 4);
+            _lastMsgId = msgId;
+            var frame = new IncomingFrame(salt, msgId, 2 * _sent++ + 1, new Ping(++_pingId).ToBytes(), _connection);
+            var result = await _grain.ProcessFrame(frame);
+            if (result.Disposition != FrameDisposition.Continue || result.Messages.IsDefaultOrEmpty)
+            {
+                throw new InvalidOperationException("ping not answered: " + result.Disposition);
+            }
+        }
+    }
+
     public static long NewSessionId() => BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
 }

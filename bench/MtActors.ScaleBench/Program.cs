@@ -13,6 +13,8 @@ using Npgsql;
 //   wake    [--count 4000] [--concurrency 32] [--rounds 3] [--seqno 1001]
 //                                                             stored sessions woken by a ping after all were deactivated
 //   persist [--count 2000] [--concurrency 64] [--keep]         N persisted sessions through the grains: time, table size
+//   frames  [--count 200000] [--concurrency 16] [--rounds 3]   ping frames through live sessions (ProcessFrame, as the
+//                                                             gateway calls it): rate, CPU and bytes allocated per frame
 // Add --throwaway for PostgreSQL without fsync/synchronous_commit (default: durable settings).
 var command = args.FirstOrDefault() ?? "help";
 int Arg(string name, int fallback)
@@ -32,8 +34,10 @@ switch (command)
         return await Wake(Arg("count", 4000), Arg("concurrency", 32), Arg("rounds", 3));
     case "persist":
         return await Persist(Arg("count", 2000), Arg("concurrency", 64));
+    case "frames":
+        return await Frames(Arg("count", 200_000), Arg("concurrency", 16), Arg("rounds", 3));
     default:
-        Console.Error.WriteLine("usage: MtActors.ScaleBench cycles|memory|wake|persist [--count N] [--concurrency C] [--rounds R] [--throwaway]");
+        Console.Error.WriteLine("usage: MtActors.ScaleBench cycles|memory|wake|persist|frames [--count N] [--concurrency C] [--rounds R] [--throwaway]");
         return command == "help" ? 0 : 2;
 }
 
@@ -321,6 +325,48 @@ async Task<int> Wake(int count, int concurrency, int rounds)
 
     Log($"statements per wake (last round): {statements.Report(count, count / 10)}");
     Log($"RESULT wake: median {rates.Order().ElementAt(rates.Count / 2):0} wakes/s, CPU {cpu.Order().ElementAt(cpu.Count / 2):0.000} ms per wake; {LoadNote()}");
+    return 0;
+}
+
+async Task<int> Frames(int count, int concurrency, int rounds)
+{
+    // The steady state of a live session: one ping frame after another on the same connection, each answered by a pong.
+    // What the silo process spends per frame besides the gateway's transport and crypto (grain call, session layer,
+    // background persistence): rate, CPU time and bytes allocated (GC.GetTotalAllocatedBytes, the whole process).
+    await using var silo = await BenchSilo.StartAsync(throwaway);
+    var grains = silo.Grains;
+    var sessions = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        var (key, salt) = await BenchSessions.RegisterKeyAsync(grains);
+        return new BenchSessions.LiveSession(grains, key, salt, BenchSessions.NewSessionId());
+    }));
+    Log($"frames: {count} per round, {concurrency} sessions (one worker each), {rounds} rounds; {LoadNote()}");
+    async Task<(double Rate, double Cpu, double Bytes)> Round(int frames)
+    {
+        var per = frames / concurrency;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes(precise: false);
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(sessions.Select(s => Task.Run(async () =>
+        {
+            for (var i = 0; i < per; i++) await s.PingAsync();
+        })));
+        var elapsed = sw.Elapsed;
+        var n = (double)per * concurrency;
+        return (n / elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / n,
+            (GC.GetTotalAllocatedBytes(precise: false) - allocated) / n);
+    }
+
+    await Round(Math.Max(concurrency, count / 4)); // warm-up: sessions created, code tiered up
+    var results = new List<(double Rate, double Cpu, double Bytes)>();
+    for (var r = 0; r < rounds; r++)
+    {
+        results.Add(await Round(count));
+        Log($"round {r + 1}: {results[^1].Rate:0} frames/s, CPU {results[^1].Cpu:0.0} us per frame, {results[^1].Bytes:0} bytes allocated per frame");
+    }
+
+    var median = results.OrderBy(x => x.Rate).ElementAt(results.Count / 2);
+    Log($"RESULT frames: median round {median.Rate:0} frames/s, CPU {median.Cpu:0.0} us and {median.Bytes:0} bytes allocated per frame (this process); {LoadNote()}");
     return 0;
 }
 

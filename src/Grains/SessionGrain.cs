@@ -108,16 +108,16 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             {
                 // The frames before it are answered; the caller treats this one as a failed call.
                 LogBatchFrameFailed(ex, _authKeyId, _sessionId, results.Count);
-                return new FrameBatchResult(results.ToImmutable(), ex.GetType().Name + ": " + ex.Message);
+                return new FrameBatchResult(results.DrainToImmutable(), ex.GetType().Name + ": " + ex.Message);
             }
             results.Add(result);
             if (ranCalls || result.Disposition != FrameDisposition.Continue) break;
         }
-        return new FrameBatchResult(results.ToImmutable(), null);
+        return new FrameBatchResult(results.DrainToImmutable(), null);
     }
 
     /// <summary>One frame; RanCalls: it ran API handlers or destroy_* outside the state lock.</summary>
-    private async Task<(FrameResult Result, bool RanCalls)> ProcessOneAsync(IncomingFrame frame)
+    private async ValueTask<(FrameResult Result, bool RanCalls)> ProcessOneAsync(IncomingFrame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
         FramePlan plan;
@@ -153,7 +153,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             }
             // Stored but never confirmed (the key could not be asked: its silo was down): confirmed before anything runs.
             if (_unconfirmed && _core.Exists && !await ConfirmCreatedAsync()) return (FrameResult.KeyUnknown, false);
-            if (plan.Calls.Count == 0) return (await CompleteAsync(plan), false);
+            if (plan.CallCount == 0) return (await CompleteAsync(plan), false);
         }
         finally
         {
@@ -162,7 +162,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
         // API handlers and destroy_* run outside the state lock: other frames of this session are served meanwhile
         // (they see a running query), and two sessions destroying each other cannot wait for each other's lock.
-        foreach (PendingCall call in plan.Calls)
+        foreach (PendingCall call in plan.CallList)
         {
             switch (call)
             {
@@ -208,11 +208,17 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     }
 
     /// <summary>The second half of a frame (under the lock): headers, packing, and durability before the answer.</summary>
-    private async Task<FrameResult> CompleteAsync(FramePlan plan)
+    private async ValueTask<FrameResult> CompleteAsync(FramePlan plan)
     {
         FrameResult result = plan.Core.CompleteFrame(plan, _clock.GetUtcNow());
-        foreach (int code in plan.BadMsgCodes) GrainMetrics.BadMsg(code);
-        foreach (bool ok in plan.DestroySessionAnswers) GrainMetrics.DestroySession(ok);
+        foreach (PlannedMessage m in plan.Messages)
+        {
+            if (m.BadMsgCode != 0) GrainMetrics.BadMsg(m.BadMsgCode);
+        }
+        if (plan.DestroySessionAnswers.Count > 0)
+        {
+            foreach (bool ok in plan.DestroySessionList) GrainMetrics.DestroySession(ok);
+        }
         // A session destroyed meanwhile (destroy_auth_key, destroy_session from another session) writes nothing more.
         if (ReferenceEquals(plan.Core, _core) && !await PersistAsync(true)) return FrameResult.KeyUnknown;
         return result;
@@ -382,7 +388,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     }
 
     /// <summary>The auth key's salt material, fetched once per activation; null when the key is gone.</summary>
-    private async Task<AuthKeySessionBinding?> BindAsync()
+    private async ValueTask<AuthKeySessionBinding?> BindAsync()
     {
         if (_binding is not null)
         {
@@ -463,7 +469,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     /// stored but its key, asked again now (asking failed before), refused it (destroyed or expired meanwhile); the row
     /// is deleted again and the caller answers "key unknown".
     /// </summary>
-    private async Task<bool> PersistAsync(bool changed)
+    private async ValueTask<bool> PersistAsync(bool changed)
     {
         if (!_core.Exists || !changed) return true;
         if (_unconfirmed && !await ConfirmCreatedAsync()) return false;

@@ -33,18 +33,27 @@ public sealed class FramePlan
     public bool CloseAfterSend { get; internal set; }
 
     /// <summary>The calls to make before <see cref="SessionCore.CompleteFrame"/>, in message order.</summary>
-    public IReadOnlyList<PendingCall> Calls => CallList;
+    public IReadOnlyList<PendingCall> Calls => (IReadOnlyList<PendingCall>?)_calls ?? [];
 
-    internal List<PendingCall> CallList { get; } = [];
-    internal List<PlannedMessage> Messages { get; } = [];
-    internal List<UnackedMessage> Resends { get; } = [];
-    internal List<long> AckIds { get; } = [];
+    // A ping's frame has one message and none of the rest: the other lists exist only once something is added.
+    private List<PendingCall>? _calls;
+    private List<UnackedMessage>? _resends;
+    private List<long>? _ackIds;
+    private List<bool>? _destroySessionAnswers;
+
+    internal List<PendingCall> CallList => _calls ??= [];
+    internal int CallCount => _calls?.Count ?? 0;
+    internal List<PlannedMessage> Messages { get; } = new(2);
+    internal List<UnackedMessage> Resends => _resends ??= [];
+    internal bool HasResends => _resends is { Count: > 0 };
+    internal List<long> AckIds => _ackIds ??= [];
+    internal bool HasAckIds => _ackIds is { Count: > 0 };
     internal bool NewConnection { get; set; }
 
     /// <summary>destroy_session answers of this frame (true: ok), for metrics.</summary>
-    public IReadOnlyList<bool> DestroySessionAnswers => DestroySessionList;
+    public IReadOnlyList<bool> DestroySessionAnswers => (IReadOnlyList<bool>?)_destroySessionAnswers ?? [];
 
-    internal List<bool> DestroySessionList { get; } = [];
+    internal List<bool> DestroySessionList => _destroySessionAnswers ??= [];
 
     /// <summary>bad_msg_notification / bad_server_salt codes this frame answers with (metrics).</summary>
     public IEnumerable<int> BadMsgCodes => Messages.Where(m => m.BadMsgCode != 0).Select(m => m.BadMsgCode);

@@ -18,6 +18,13 @@ public sealed partial class SessionCore
     /// <summary>One client message of the frame: the top-level one, or an item of its container.</summary>
     private readonly record struct Inbound(long MsgId, int SeqNo, ReadOnlyMemory<byte> Body);
 
+    // BeginFrame's working lists, one pair per thread (BeginFrame runs synchronously and calls nothing that could
+    // start another frame), emptied after each frame so that no frame's bytes stay referenced; an idle session keeps
+    // none. Lists grown by a large container are dropped rather than kept.
+    private const int ScratchKeep = 64;
+    [ThreadStatic] private static List<Inbound>? t_inbound;
+    [ThreadStatic] private static (bool Ok, UnwrappedQuery Query)[]? t_unwrapped;
+
     /// <summary>
     /// The first half of a frame: salt (48), the top-level msg_id's clock and modulo (16/17/18), container rules (64,
     /// and 19/20/32/33/34 for the container itself), then per message: replay window (duplicates, 20, 32/33),
@@ -26,6 +33,26 @@ public sealed partial class SessionCore
     /// Creates the session on its first accepted message. API queries and destroy_* become <see cref="FramePlan.Calls"/>.
     /// </summary>
     public FramePlan BeginFrame(IncomingFrame frame, AuthKeySessionBinding binding, long sessionId, long authKeyId, DateTimeOffset now)
+    {
+        List<Inbound> inbound = t_inbound ?? new List<Inbound>(4);
+        t_inbound = null; // taken: a nested call (there is none) would get lists of its own
+        try
+        {
+            return BeginFrame(frame, binding, sessionId, authKeyId, now, inbound);
+        }
+        finally
+        {
+            if (t_unwrapped is { } unwrapped) Array.Clear(unwrapped, 0, Math.Min(inbound.Count, unwrapped.Length));
+            if (inbound.Capacity <= ScratchKeep)
+            {
+                inbound.Clear();
+                t_inbound = inbound;
+            }
+            if (t_unwrapped is { Length: > ScratchKeep }) t_unwrapped = null;
+        }
+    }
+
+    private FramePlan BeginFrame(IncomingFrame frame, AuthKeySessionBinding binding, long sessionId, long authKeyId, DateTimeOffset now, List<Inbound> inbound)
     {
         long salt = _salts.Current(binding.SaltSeed, now);
         var plan = new FramePlan(this, salt);
@@ -43,7 +70,6 @@ public sealed partial class SessionCore
         byte[] body = frame.Body ?? [];
         if (body.Length < 4 || (body.Length & 3) != 0) return plan; // not a TL object: nothing to answer
 
-        var inbound = new List<Inbound>();
         uint topId = BinaryPrimitives.ReadUInt32LittleEndian(body);
         bool isContainer = topId is ConstructorIds.MsgContainer or ConstructorIds.MsgCopy;
         if (isContainer)
@@ -63,7 +89,9 @@ public sealed partial class SessionCore
         }
 
         // Unwrap every message first: a container hidden in an item (gzip, wrappers) rejects the whole container (64).
-        var unwrapped = new (bool Ok, UnwrappedQuery Query)[inbound.Count];
+        (bool Ok, UnwrappedQuery Query)[] unwrapped = t_unwrapped is { } kept && kept.Length >= inbound.Count
+            ? kept
+            : t_unwrapped = new (bool, UnwrappedQuery)[Math.Max(inbound.Count, 4)];
         for (int i = 0; i < inbound.Count; i++)
         {
             bool ok = ApiWrappers.TryUnwrap(inbound[i].Body, out UnwrappedQuery query, out _);
@@ -83,7 +111,9 @@ public sealed partial class SessionCore
             plan.NewConnection = true;
         }
 
-        var accepted = new List<long>(inbound.Count); // the messages processed (a container is not one of them)
+        // The messages processed (a container is not one of them): how many, the lowest and highest msg_id.
+        int accepted = 0;
+        long lowest = long.MaxValue, highest = long.MinValue;
         if (isContainer) _window.Add(frame.MsgId, frame.SeqNo);
         int firstOutput = plan.Messages.Count;
         for (int i = 0; i < inbound.Count; i++)
@@ -103,26 +133,27 @@ public sealed partial class SessionCore
                 continue;
             }
             _window.Add(m.MsgId, m.SeqNo);
-            accepted.Add(m.MsgId);
-            int before = plan.Messages.Count + plan.CallList.Count;
+            accepted++;
+            lowest = Math.Min(lowest, m.MsgId);
+            highest = Math.Max(highest, m.MsgId);
+            int before = plan.Messages.Count + plan.CallCount;
             if (unwrapped[i].Ok) Dispatch(plan, m, unwrapped[i].Query, binding, sessionId, authKeyId, now);
             else if (SeqNoRules.IsContentRelated(m.SeqNo)) AddRpcResult(plan, m.MsgId, RpcErrors.InputFetchError); // an unreadable query
-            if (SeqNoRules.IsContentRelated(m.SeqNo) && plan.Messages.Count + plan.CallList.Count == before
+            if (SeqNoRules.IsContentRelated(m.SeqNo) && plan.Messages.Count + plan.CallCount == before
                 && !(unwrapped[i].Ok && unwrapped[i].Query.ConstructorId == ConstructorIds.MsgsAck))
             {
                 plan.AckIds.Add(m.MsgId); // nothing else acknowledges it (an acknowledgement itself is never acknowledged)
             }
         }
 
-        if (accepted.Count == 0)
+        if (accepted == 0)
         {
             // Only the container was new: it must stay a duplicate after a crash too.
             if (isContainer && _exists && frame.MsgId > _clientReserve) _clientReserve = frame.MsgId + _reservation;
         }
         else
         {
-            long lowest = accepted.Min();
-            long highest = Math.Max(accepted.Max(), isContainer ? frame.MsgId : 0);
+            if (isContainer) highest = Math.Max(highest, frame.MsgId);
             if (!_exists || _recovered)
             {
                 // Created, or re-created after a crash lost the volatile part: the client re-sends what it sent before.
@@ -416,8 +447,9 @@ public sealed partial class SessionCore
     /// </summary>
     public FrameResult CompleteFrame(FramePlan plan, DateTimeOffset now)
     {
-        foreach (PendingCall call in plan.CallList)
+        for (int i = 0; i < plan.CallCount; i++)
         {
+            PendingCall call = plan.CallList[i];
             switch (call)
             {
                 case ApiCall api:
@@ -439,33 +471,17 @@ public sealed partial class SessionCore
                     break;
             }
         }
-        if (plan.AckIds.Count > 0) plan.Add(new MsgsAck([.. plan.AckIds]));
+        if (plan.HasAckIds) plan.Add(new MsgsAck([.. plan.AckIds]));
 
         // Re-sends keep their msg_id and seq_no and always travel inside a container (a message must not be sent
         // again on its own with the same msg_id).
-        var resends = new List<UnackedMessage>();
-        var resent = new HashSet<long>();
-        if (plan.NewConnection)
+        if (plan.NewConnection || plan.HasResends || !TryPackAlone(plan.Messages, now, out ImmutableArray<OutgoingMessage> frames))
         {
-            foreach (UnackedMessage m in _outbox.All)
-            {
-                if (resent.Add(m.MsgId)) resends.Add(m);
-            }
+            frames = Pack(PackingOrder(plan), now);
         }
-        foreach (UnackedMessage m in plan.Resends)
+        for (int i = 0; i < plan.CallCount; i++)
         {
-            if (resent.Add(m.MsgId)) resends.Add(m);
-        }
-
-        var items = new List<Pending>(resends.Count + plan.Messages.Count);
-        foreach (UnackedMessage m in resends) items.Add(new Pending(m.Body, m, null));
-        foreach (PlannedMessage m in plan.Messages)
-        {
-            if (m.Body is not null) items.Add(new Pending(m.Body, null, m));
-        }
-        ImmutableArray<OutgoingMessage> frames = Pack(items, now);
-        foreach (PendingCall call in plan.CallList)
-        {
+            PendingCall call = plan.CallList[i];
             if (call is ApiCall { Record: var r }) r.Done?.TrySetResult();
         }
         ForgetOldQueries();
@@ -474,6 +490,56 @@ public sealed partial class SessionCore
             plan.Salt,
             frames,
             plan.DisconnectDelaySeconds);
+    }
+
+    /// <summary>
+    /// Nothing to re-send and at most one new message with a body (a ping's frame, most query frames): what
+    /// <see cref="Pack"/> would make of it, without building its list.
+    /// </summary>
+    private bool TryPackAlone(List<PlannedMessage> messages, DateTimeOffset now, out ImmutableArray<OutgoingMessage> frames)
+    {
+        PlannedMessage? only = null;
+        foreach (PlannedMessage m in messages)
+        {
+            if (m.Body is null) continue;
+            if (only is not null)
+            {
+                frames = default;
+                return false;
+            }
+            only = m;
+        }
+        frames = only is null ? [] : [Emit(only, now)];
+        return true;
+    }
+
+    /// <summary>Re-sends first (each once: the unacknowledged ones on a new connection, then those asked for), then the new messages.</summary>
+    private List<Pending> PackingOrder(FramePlan plan)
+    {
+        var items = new List<Pending>(plan.Messages.Count);
+        if (plan.NewConnection || plan.HasResends)
+        {
+            var resent = new HashSet<long>();
+            if (plan.NewConnection)
+            {
+                foreach (UnackedMessage m in _outbox.All)
+                {
+                    if (resent.Add(m.MsgId)) items.Add(new Pending(m.Body, m, null));
+                }
+            }
+            if (plan.HasResends)
+            {
+                foreach (UnackedMessage m in plan.Resends)
+                {
+                    if (resent.Add(m.MsgId)) items.Add(new Pending(m.Body, m, null));
+                }
+            }
+        }
+        foreach (PlannedMessage m in plan.Messages)
+        {
+            if (m.Body is not null) items.Add(new Pending(m.Body, null, m));
+        }
+        return items;
     }
 
     /// <summary>A message to pack: a re-send (its header kept) or a new one (its header allocated when packed).</summary>

@@ -140,6 +140,37 @@ public sealed class SessionCoreFrameTests
         Assert.Equal(new Pong(ping, 5), Assert.Single(reply.Messages, m => m.InContainer).Object);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(100)] // more items than the per-thread working lists keep between frames
+    public void Frames_of_different_sessions_in_turn_on_one_thread_each_answer_only_their_own_messages(int items)
+    {
+        var a = SessionCore.Empty(new SessionOptions());
+        var b = SessionCore.Empty(new SessionOptions());
+        Run(a, Frame(new Ping(0)));
+        Run(b, Frame(new Ping(0)));
+        for (int round = 0; round < 3; round++)
+        {
+            using var writer = new Protocol.Tl.TlWriter();
+            MsgContainer.WriteHeader(writer, items);
+            var pings = new List<long>();
+            for (int i = 0; i < items; i++)
+            {
+                _msgId += 4;
+                pings.Add(_msgId);
+                MsgContainer.WriteItem(writer, _msgId, 2 * _seq, new Ping(1000 + i).ToBytes());
+            }
+            _msgId += 4;
+            Reply container = Run(a, new IncomingFrame(Salt, _msgId, 2 * _seq, writer.ToArray(), 1));
+            Assert.Equal(pings, container.All<Pong>().Select(p => p.MsgId));
+            Assert.Equal(Enumerable.Range(1000, items).Select(i => (long)i), container.All<Pong>().Select(p => p.PingId));
+
+            IncomingFrame single = Frame(new Ping(7 + round));
+            Reply alone = Run(b, single);
+            Assert.Equal(new Pong(single.MsgId, 7 + round), Assert.Single(alone.Messages).Object);
+        }
+    }
+
     [Fact]
     public void Invalid_options_are_reported()
     {
