@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using MtActors.Grains;
@@ -627,6 +628,8 @@ internal sealed class MtProtoConnection
     }
 
     /// <summary>Frames of one key and session, in order: one grain call for a single frame or for all of them.</summary>
+    /// <remarks>It always waits for the grain, so its state machine is pooled (awaited once, by DrainAsync).</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ProcessRunAsync(ISessionGrain grain, List<PendingFrame> batch)
     {
         var key = batch[0].Key;
