@@ -64,15 +64,19 @@ public sealed record ReceivedMsgWindowState(long FloorMsgId, int FloorSeqNo, lon
 /// the first message of a session may have any seq_no. Register every accepted message, container items and
 /// the container itself alike; a container is even and comes after its items, so it fits the same order.</para>
 /// <para>Cost: O(log n) lookup; inserting is O(1) for the usual increasing msg_ids and O(distance from the
-/// top) for a late one. Not thread-safe (one grain activation owns it).</para>
+/// top) for a late one. Memory: the arrays grow with the remembered ids (doubling, up to the capacity), so a session
+/// that received a few messages holds a few entries, not the whole window. Not thread-safe (one grain activation owns
+/// it).</para>
 /// </remarks>
 public sealed class ReceivedMsgWindow
 {
     /// <summary>The default number of remembered msg_ids per session.</summary>
     public const int DefaultCapacity = 1024;
 
-    private readonly long[] _ids;
-    private readonly int[] _seqNos;
+    private const int FirstArrayLength = 8;
+    private readonly int _capacity;
+    private long[] _ids = []; // a ring of _ids.Length entries (<= _capacity), the lowest at _head
+    private int[] _seqNos = [];
     private int _head;
     private int _count;
     private long _floorMsgId;
@@ -81,11 +85,10 @@ public sealed class ReceivedMsgWindow
     public ReceivedMsgWindow(int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _ids = new long[capacity];
-        _seqNos = new int[capacity];
+        _capacity = capacity;
     }
 
-    public int Capacity => _ids.Length;
+    public int Capacity => _capacity;
     public int Count => _count;
 
     /// <summary>The highest msg_id known to be received but no longer remembered (0 = none).</summary>
@@ -140,7 +143,7 @@ public sealed class ReceivedMsgWindow
         insertAt = ~index;
         if (index >= 0) return MsgIdCheck.Duplicate;
         if (msgId <= _floorMsgId) return MsgIdCheck.TooOld;
-        if (_count == _ids.Length && insertAt == 0) return MsgIdCheck.TooOld;
+        if (_count == _capacity && insertAt == 0) return MsgIdCheck.TooOld;
 
         bool odd = (seqNo & 1) != 0;
         // Lower neighbour: the remembered message just below, or the floor message.
@@ -166,7 +169,11 @@ public sealed class ReceivedMsgWindow
     {
         var result = Check(msgId, seqNo, out int insertAt);
         if (result != MsgIdCheck.New) return result;
-        if (_count == _ids.Length)
+        if (_count == _ids.Length && _count < _capacity)
+        {
+            Resize(Math.Min(_capacity, Math.Max(FirstArrayLength, 2 * _ids.Length)));
+        }
+        if (_count == _capacity)
         {
             _floorMsgId = _ids[_head];
             _floorSeqNo = _seqNos[_head];
@@ -186,6 +193,22 @@ public sealed class ReceivedMsgWindow
         _seqNos[at] = seqNo;
         _count++;
         return MsgIdCheck.New;
+    }
+
+    /// <summary>Moves the entries, lowest first, into arrays of <paramref name="length"/> (at least <see cref="Count"/>).</summary>
+    private void Resize(int length)
+    {
+        var ids = new long[length];
+        var seqNos = new int[length];
+        for (int i = 0; i < _count; i++)
+        {
+            int p = Physical(i);
+            ids[i] = _ids[p];
+            seqNos[i] = _seqNos[p];
+        }
+        _ids = ids;
+        _seqNos = seqNos;
+        _head = 0;
     }
 
     /// <summary>The window as plain arrays for persistence.</summary>
@@ -229,6 +252,7 @@ public sealed class ReceivedMsgWindow
             kept.Add(order[i]);
         }
         int skip = Math.Max(0, kept.Count - capacity);
+        if (kept.Count > skip) window.Resize(Math.Min(capacity, Math.Max(FirstArrayLength, kept.Count - skip)));
         if (skip > 0)
         {
             window._floorMsgId = state.MsgIds[kept[skip - 1]];

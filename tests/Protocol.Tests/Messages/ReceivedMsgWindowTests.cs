@@ -166,9 +166,11 @@ public class ReceivedMsgWindowTests
     {
         // Random arrivals (mostly increasing, some late, some repeated) against a brute-force model of the rules.
         var random = new Random(424242);
-        for (int round = 0; round < 30; round++)
+        // The window's arrays grow as it fills (8, 16, ... up to the capacity): small and large capacities, and a
+        // round trip through the persisted state now and then (a restored window sizes its arrays anew).
+        for (int round = 0; round < 40; round++)
         {
-            int capacity = random.Next(1, 40);
+            int capacity = round % 4 == 3 ? random.Next(100, 300) : random.Next(1, 40);
             var w = new ReceivedMsgWindow(capacity);
             var remembered = new SortedDictionary<long, int>();
             long floor = 0;
@@ -203,6 +205,7 @@ public class ReceivedMsgWindowTests
                     }
                 }
                 Assert.Equal(remembered.Keys, w.ToState().MsgIds);
+                if (step % 50 == 49) w = ReceivedMsgWindow.FromState(w.ToState(), capacity);
             }
         }
     }
