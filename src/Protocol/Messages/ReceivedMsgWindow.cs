@@ -198,6 +198,20 @@ public sealed class ReceivedMsgWindow
     /// <summary>Moves the entries, lowest first, into arrays of <paramref name="length"/> (at least <see cref="Count"/>).</summary>
     private void Resize(int length)
     {
+        (_ids, _seqNos) = CopyInOrder(length);
+        _head = 0;
+    }
+
+    /// <summary>The window as plain arrays for persistence.</summary>
+    public ReceivedMsgWindowState ToState()
+    {
+        var (ids, seqNos) = CopyInOrder(_count);
+        return new ReceivedMsgWindowState(_floorMsgId, _floorSeqNo, ids, seqNos);
+    }
+
+    /// <summary>The remembered entries, lowest first, at the start of new arrays of <paramref name="length"/>.</summary>
+    private (long[] Ids, int[] SeqNos) CopyInOrder(int length)
+    {
         var ids = new long[length];
         var seqNos = new int[length];
         for (int i = 0; i < _count; i++)
@@ -206,23 +220,7 @@ public sealed class ReceivedMsgWindow
             ids[i] = _ids[p];
             seqNos[i] = _seqNos[p];
         }
-        _ids = ids;
-        _seqNos = seqNos;
-        _head = 0;
-    }
-
-    /// <summary>The window as plain arrays for persistence.</summary>
-    public ReceivedMsgWindowState ToState()
-    {
-        var ids = new long[_count];
-        var seqNos = new int[_count];
-        for (int i = 0; i < _count; i++)
-        {
-            int p = Physical(i);
-            ids[i] = _ids[p];
-            seqNos[i] = _seqNos[p];
-        }
-        return new ReceivedMsgWindowState(_floorMsgId, _floorSeqNo, ids, seqNos);
+        return (ids, seqNos);
     }
 
     /// <summary>
