@@ -215,10 +215,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         {
             if (m.BadMsgCode != 0) GrainMetrics.BadMsg(m.BadMsgCode);
         }
-        if (plan.DestroySessionAnswers.Count > 0)
-        {
-            foreach (bool ok in plan.DestroySessionList) GrainMetrics.DestroySession(ok);
-        }
+        foreach (bool ok in plan.DestroySessionAnswers) GrainMetrics.DestroySession(ok); // none: an empty array, no enumerator allocated
         // A session destroyed meanwhile (destroy_auth_key, destroy_session from another session) writes nothing more.
         if (ReferenceEquals(plan.Core, _core) && !await PersistAsync(true)) return FrameResult.KeyUnknown;
         return result;

@@ -55,9 +55,6 @@ public sealed class FramePlan
 
     internal List<bool> DestroySessionList => _destroySessionAnswers ??= [];
 
-    /// <summary>bad_msg_notification / bad_server_salt codes this frame answers with (metrics).</summary>
-    public IEnumerable<int> BadMsgCodes => Messages.Where(m => m.BadMsgCode != 0).Select(m => m.BadMsgCode);
-
     internal PlannedMessage Add(TlObject? body, bool contentRelated = false, long answers = 0, int badMsgCode = 0)
     {
         var message = new PlannedMessage { Body = body?.ToBytes(), ContentRelated = contentRelated, AnswersMsgId = answers, BadMsgCode = badMsgCode };
