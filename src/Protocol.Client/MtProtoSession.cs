@@ -217,15 +217,16 @@ public sealed class MtProtoSession : IAsyncDisposable
         {
             var kind = ClassifyAnswer(messages[i].Body.Span, out long target);
             pending[i] = new Pending(messages[i].Body.ToArray(), messages[i].ContentRelated, kind, target, Deadline());
+            Watch(pending[i], cancellationToken);
         }
         lock (_gate)
         {
             ThrowIfFailed();
             SendLocked(pending, forceContainer: true);
-            foreach (var p in pending) _pending[p.MsgId] = p;
+            foreach (var p in pending) Track(p);
         }
         EnsureTimer();
-        return pending.Select(p => Register(p, cancellationToken)).ToArray();
+        return pending.Select(p => p.Tcs.Task).ToArray();
     }
 
     /// <summary>Sends a body as a call (answer matched as <see cref="SendInContainer"/> does) and awaits its answer.</summary>
@@ -256,28 +257,35 @@ public sealed class MtProtoSession : IAsyncDisposable
     private Task<ReceivedAnswer> Call(byte[] body, bool contentRelated, AnswerKind kind, long target, CancellationToken cancellationToken)
     {
         var p = new Pending(body, contentRelated, kind, target, Deadline());
+        Watch(p, cancellationToken);
         lock (_gate)
         {
             ThrowIfFailed();
             SendLocked([p], forceContainer: false);
-            _pending[p.MsgId] = p;
+            Track(p);
         }
         EnsureTimer();
-        return Register(p, cancellationToken);
+        return p.Tcs.Task;
     }
 
-    private Task<ReceivedAnswer> Register(Pending p, CancellationToken cancellationToken)
+    /// <summary>A sent call waits for its answer, unless it was cancelled already (under <see cref="_gate"/>).</summary>
+    private void Track(Pending p)
     {
-        if (cancellationToken.CanBeCanceled)
+        if (!p.Tcs.Task.IsCompleted) _pending[p.MsgId] = p;
+    }
+
+    /// <summary>
+    /// Cancelling <paramref name="cancellationToken"/> abandons the call. Registered before the call is sent and
+    /// published (so whoever completes it sees the registration), and released when it completes (<see cref="Pending.SetResult"/>).
+    /// </summary>
+    private void Watch(Pending p, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled) return;
+        p.Cancellation = cancellationToken.UnsafeRegister(static s =>
         {
-            var registration = cancellationToken.Register(static s =>
-            {
-                var (session, pending) = ((MtProtoSession, Pending))s!;
-                session.Abandon(pending, new OperationCanceledException("The call was cancelled."));
-            }, (this, p));
-            p.Tcs.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), registration, TaskScheduler.Default);
-        }
-        return p.Tcs.Task;
+            var (session, pending) = ((MtProtoSession, Pending))s!;
+            session.Abandon(pending, new OperationCanceledException("The call was cancelled."));
+        }, (this, p));
     }
 
     private long Deadline() => Stopwatch.GetTimestamp() + (long)(_options.CallTimeout.TotalSeconds * Stopwatch.Frequency);
@@ -582,7 +590,7 @@ public sealed class MtProtoSession : IAsyncDisposable
         _pending.Remove(p.MsgId);
         if (++p.Resends > _options.MaxResends)
         {
-            (completions ??= []).Add(() => p.Tcs.TrySetException(new MtProtoClientException($"Message re-sent {_options.MaxResends} times and still refused.")));
+            (completions ??= []).Add(() => p.SetException(new MtProtoClientException($"Message re-sent {_options.MaxResends} times and still refused.")));
             return;
         }
         Interlocked.Increment(ref _resends);
@@ -596,7 +604,7 @@ public sealed class MtProtoSession : IAsyncDisposable
     private void Fail(Pending p, Exception error, ref List<Action>? completions)
     {
         _pending.Remove(p.MsgId);
-        (completions ??= []).Add(() => p.Tcs.TrySetException(error));
+        (completions ??= []).Add(() => p.SetException(error));
     }
 
     private void Complete(long msgId, Func<Pending, bool> accepts, ReceivedAnswer answer, ref List<Action>? completions)
@@ -604,7 +612,7 @@ public sealed class MtProtoSession : IAsyncDisposable
         if (_pending.TryGetValue(msgId, out var p) && accepts(p))
         {
             _pending.Remove(msgId);
-            (completions ??= []).Add(() => p.Tcs.TrySetResult(answer));
+            (completions ??= []).Add(() => p.SetResult(answer));
         }
     }
 
@@ -673,7 +681,7 @@ public sealed class MtProtoSession : IAsyncDisposable
                 if (p.Deadline <= now)
                 {
                     var limit = _options.CallTimeout;
-                    (completions ??= []).Add(() => p.Tcs.TrySetException(new TimeoutException($"No answer within {limit.TotalSeconds:0.###} s (msg_id {p.MsgId:x16}).")));
+                    (completions ??= []).Add(() => p.SetException(new TimeoutException($"No answer within {limit.TotalSeconds:0.###} s (msg_id {p.MsgId:x16}).")));
                 }
             }
             if (completions is not null)
@@ -698,7 +706,7 @@ public sealed class MtProtoSession : IAsyncDisposable
     private void Abandon(Pending p, Exception reason)
     {
         lock (_gate) _pending.Remove(p.MsgId);
-        p.Tcs.TrySetException(reason);
+        p.SetException(reason);
     }
 
     /// <summary>Fails every pending call and wait (the connection failed or the session was disposed).</summary>
@@ -715,7 +723,7 @@ public sealed class MtProtoSession : IAsyncDisposable
             waiters = [.. _waiters];
             _waiters.Clear();
         }
-        foreach (var p in pending) p.Tcs.TrySetException(reason);
+        foreach (var p in pending) p.SetException(reason);
         foreach (var w in waiters) w.Tcs.TrySetException(reason);
     }
 
@@ -766,6 +774,23 @@ public sealed class MtProtoSession : IAsyncDisposable
         public long ContainerId { get; set; }
         public int Resends { get; set; }
         public TaskCompletionSource<ReceivedAnswer> Tcs { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The cancellation token's registration (<see cref="Watch"/>); none when the call cannot be cancelled.</summary>
+        public CancellationTokenRegistration Cancellation { get; set; }
+
+        /// <summary>Completes the call (first completion wins) and drops its cancellation registration.</summary>
+        public void SetResult(ReceivedAnswer answer)
+        {
+            Tcs.TrySetResult(answer);
+            Cancellation.Unregister();
+        }
+
+        /// <summary>Fails the call (first completion wins) and drops its cancellation registration.</summary>
+        public void SetException(Exception error)
+        {
+            Tcs.TrySetException(error);
+            Cancellation.Unregister();
+        }
     }
 
     private sealed class Waiter(Func<ReceivedMessage, bool> predicate)

@@ -232,6 +232,11 @@ public sealed class SessionTests
         var cancelled = session.InvokeAsync(BitConverter.GetBytes(ScriptedServer.SilentId), cts.Token);
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Limit));
+        Assert.Equal(0, session.PendingCount);
+        // A token cancelled before the call: the call fails at once and waits for nothing.
+        var early = session.InvokeAsync(BitConverter.GetBytes(ScriptedServer.SilentId), cts.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => early.WaitAsync(Limit));
+        Assert.Equal(0, session.PendingCount);
         // The session still works.
         await session.PingAsync().WaitAsync(Limit);
     }
