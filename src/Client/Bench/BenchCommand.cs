@@ -287,6 +287,8 @@ public static partial class Cli
         ["max_ms"] = Math.Round(r.MaxMs, 4),
         ["mean_ms"] = Math.Round(r.MeanMs, 4),
         ["in_flight"] = r.Workers,
+        ["process_cpu_seconds"] = Math.Round(r.ProcessCpuSeconds, 3),
+        ["process_cpu_us_per_op"] = Math.Round(r.ProcessCpuMicrosPerOp, 2),
         ["errors"] = r.Errors,
         ["first_error"] = r.FirstError,
     };

@@ -57,10 +57,17 @@ internal sealed record BenchSettings(
 /// <summary>What one measured phase did.</summary>
 internal sealed record BenchResult(
     string Kind, long Operations, long Errors, string? FirstError, double Seconds, double Rate, double P50Ms, double P99Ms,
-    double MaxMs, double MeanMs, int Workers)
+    double MaxMs, double MeanMs, int Workers, double ProcessCpuSeconds = 0)
 {
+    /// <summary>This process's CPU time per operation in microseconds (the load generator's own cost; with --baseline the echo server runs here too).</summary>
+    public double ProcessCpuMicrosPerOp => Operations > 0 ? ProcessCpuSeconds * 1e6 / Operations : 0;
+
+    /// <summary>This process's CPU time over the measurement, in cores.</summary>
+    public double ProcessCores => Seconds > 0 ? ProcessCpuSeconds / Seconds : 0;
+
     public string Text(string unit) => string.Create(CultureInfo.InvariantCulture,
-        $"{Kind}: {Operations:N0} {unit} in {Seconds:0.00} s = {Rate:N0}/s; latency p50 {P50Ms:0.###} ms, p99 {P99Ms:0.###} ms, max {MaxMs:0.###} ms, mean {MeanMs:0.###} ms; {Workers} in flight; errors {Errors:N0}{(FirstError is null ? "" : $" (first: {FirstError})")}");
+        $"{Kind}: {Operations:N0} {unit} in {Seconds:0.00} s = {Rate:N0}/s; latency p50 {P50Ms:0.###} ms, p99 {P99Ms:0.###} ms, max {MaxMs:0.###} ms, mean {MeanMs:0.###} ms; {Workers} in flight; " +
+        $"this process's CPU {ProcessCpuMicrosPerOp:0.0} us per {unit.TrimEnd('s')} ({ProcessCores:0.00} cores); errors {Errors:N0}{(FirstError is null ? "" : $" (first: {FirstError})")}");
 }
 
 /// <summary>The load generator's engine: sets up connections and sessions, runs workers, measures, reports progress.</summary>
@@ -221,6 +228,7 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter progress, b
         bool recording = settings.Warmup <= TimeSpan.Zero;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         long measuredStart = Stopwatch.GetTimestamp();
+        TimeSpan cpuStart = ProcessCpu();
         // --rate: round trips start on a shared schedule (slot n at n / rate seconds), each by a free worker; a worker
         // never waits for a slot that is already due, so a server slower than the rate is simply saturated.
         long paceStart = Stopwatch.GetTimestamp();
@@ -279,6 +287,7 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter progress, b
             await Task.WhenAny(all, Task.Delay(settings.Warmup, ct)).ConfigureAwait(false);
             Volatile.Write(ref recording, true);
             measuredStart = Stopwatch.GetTimestamp();
+            cpuStart = ProcessCpu();
         }
         var deadline = settings.Count is null ? measuredStart + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         long lastCount = 0;
@@ -304,12 +313,19 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter progress, b
             }
         }
         long end = Stopwatch.GetTimestamp();
+        double cpuSeconds = (ProcessCpu() - cpuStart).TotalSeconds;
         long done = Interlocked.Read(ref completed);
         stop.Cancel();
         await Task.WhenAny(all, Task.Delay(settings.CallTimeout + TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
         double seconds = (end - measuredStart) / (double)Stopwatch.Frequency;
         return new BenchResult(kind, done, Interlocked.Read(ref errors), firstError, seconds, seconds > 0 ? done / seconds : 0,
-            histogram.Percentile(50) / 1000, histogram.Percentile(99) / 1000, histogram.Max / 1000.0, histogram.Mean / 1000, workers.Count);
+            histogram.Percentile(50) / 1000, histogram.Percentile(99) / 1000, histogram.Max / 1000.0, histogram.Mean / 1000, workers.Count, cpuSeconds);
+    }
+
+    private static TimeSpan ProcessCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 }

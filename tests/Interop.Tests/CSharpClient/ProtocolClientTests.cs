@@ -148,6 +148,8 @@ public sealed class ProtocolClientTests(ServerFixture fixture)
         Assert.Equal(0, json["result"]!["errors"]!.GetValue<long>());
         Assert.True(json["baseline"]!["operations"]!.GetValue<long>() > 0);
         Assert.Equal(16, json["result"]!["in_flight"]!.GetValue<int>());
+        Assert.True(json["result"]!["process_cpu_us_per_op"]!.GetValue<double>() > 0); // the bench's own CPU per round trip
+        Assert.True(json["baseline"]!["process_cpu_seconds"]!.GetValue<double>() > 0);
         Assert.True(json["ratio"]!["throughput"]!.GetValue<double>() > 0);
         Assert.Contains("mtproto echo", stderr); // progress lines
     }
