@@ -219,11 +219,19 @@ public sealed class MtProtoSession : IAsyncDisposable
             pending[i] = new Pending(messages[i].Body.ToArray(), messages[i].ContentRelated, kind, target, Deadline());
             Watch(pending[i], cancellationToken);
         }
-        lock (_gate)
+        try
         {
-            ThrowIfFailed();
-            SendLocked(pending, forceContainer: true);
-            foreach (var p in pending) Track(p);
+            lock (_gate)
+            {
+                ThrowIfFailed();
+                SendLocked(pending, forceContainer: true);
+                foreach (var p in pending) Track(p);
+            }
+        }
+        catch
+        {
+            foreach (var p in pending) p.Cancellation.Unregister(); // not sent: nothing to cancel
+            throw;
         }
         EnsureTimer();
         return pending.Select(p => p.Tcs.Task).ToArray();
@@ -258,11 +266,19 @@ public sealed class MtProtoSession : IAsyncDisposable
     {
         var p = new Pending(body, contentRelated, kind, target, Deadline());
         Watch(p, cancellationToken);
-        lock (_gate)
+        try
         {
-            ThrowIfFailed();
-            SendLocked([p], forceContainer: false);
-            Track(p);
+            lock (_gate)
+            {
+                ThrowIfFailed();
+                SendLocked([p], forceContainer: false);
+                Track(p);
+            }
+        }
+        catch
+        {
+            p.Cancellation.Unregister(); // not sent: nothing to cancel
+            throw;
         }
         EnsureTimer();
         return p.Tcs.Task;
