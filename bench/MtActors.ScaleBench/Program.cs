@@ -9,7 +9,8 @@ using Npgsql;
 //                                                             session create+destroy through the grains vs raw Npgsql
 //                                                             (raw on the silo's connection settings; --raw-defaults: Npgsql's;
 //                                                             --grains-only: the grain cycle alone, for a profiler)
-//   memory  [--count 10000]                                   bytes per idle activation, and after idle deactivation
+//   memory  [--count 10000] [--hold S]                        bytes per idle activation, and after idle deactivation
+//                                                             (--hold: keep the idle activations S seconds, for a heap dump)
 //   wake    [--count 4000] [--concurrency 32] [--rounds 3] [--seqno 1001]
 //                                                             stored sessions woken by a ping after all were deactivated
 //   persist [--count 2000] [--concurrency 64] [--keep]         N persisted sessions through the grains: time, table size
@@ -398,6 +399,12 @@ async Task<int> Memory(int count)
     var created = sw.Elapsed;
     var active = Measure();
     var activationsActive = await management.GetTotalActivationCount();
+    if (Arg("hold", 0) is > 0 and var hold)
+    {
+        // Time to take a heap dump of the idle activations (dotnet-gcdump collect -p <pid>).
+        Log($"holding {activationsActive} activations for {hold} s (process {Environment.ProcessId})");
+        await Task.Delay(TimeSpan.FromSeconds(hold));
+    }
     sw.Restart();
     await Collect(management, TimeSpan.Zero);
     var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);

@@ -415,6 +415,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         _core = SessionCore.Empty(_options); // what a frame did to the unread core is dropped, also when the read fails
         await _state.ReadAsync();
         _core = _state.RecordExists ? SessionCore.Load(_state.State, _options) : SessionCore.Empty(_options);
+        _state.Release();
         _loaded = true;
     }
 

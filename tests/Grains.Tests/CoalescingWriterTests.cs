@@ -26,6 +26,8 @@ public sealed class CoalescingWriterTests
         await writer.IdleAsync().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(2, writes);
         Assert.Equal(1, maxRunning);
+        Assert.False(writer.Busy);
+        Assert.Same(Task.CompletedTask, writer.IdleAsync()); // a finished write is not kept (idle sessions hold none)
     }
 
     [Fact]

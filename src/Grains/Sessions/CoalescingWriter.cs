@@ -88,21 +88,30 @@ public sealed class CoalescingWriter
             await Task.Delay(_delay, waiting.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             _waiting = null;
         }
-        while (_durable < _changes)
+        try
         {
-            long covering = _changes;
-            try
+            while (_durable < _changes)
             {
-                await _writeOnce();
-                _durable = Math.Max(_durable, covering); // a discard meanwhile may have moved it further
-                _lastError = null;
+                long covering = _changes;
+                try
+                {
+                    await _writeOnce();
+                    _durable = Math.Max(_durable, covering); // a discard meanwhile may have moved it further
+                    _lastError = null;
+                }
+                catch (Exception ex)
+                {
+                    _lastError = ex;
+                    _onError(ex);
+                    return;
+                }
             }
-            catch (Exception ex)
-            {
-                _lastError = ex;
-                _onError(ex);
-                return;
-            }
+        }
+        finally
+        {
+            // Done: an idle session keeps no finished write. (Nothing runs between this and the task's completion, and
+            // whoever awaits this write holds the task itself.)
+            _running = null;
         }
     }
 }

@@ -23,12 +23,18 @@ internal sealed class StateStore<T> where T : class, new()
         _grainId = grainId;
     }
 
-    /// <summary>The state last read or written (a new <typeparamref name="T"/> before any).</summary>
+    /// <summary>
+    /// The state last read (a new <typeparamref name="T"/> before any), or set for the next write. Not kept once written
+    /// or <see cref="Release">released</see>: an idle grain holds its live form, not a second copy for storage.
+    /// </summary>
     public T State
     {
-        get => _state.State ?? throw new InvalidOperationException("grain state without a value");
+        get => _state.State ?? throw new InvalidOperationException("grain state without a value (written or released)");
         set => _state.State = value;
     }
+
+    /// <summary>Drops the state read last (the grain has taken what it needs); the version and existence stay.</summary>
+    public void Release() => _state.State = null!;
 
     /// <summary>True when the last read found a row or the last write stored one.</summary>
     public bool RecordExists => _state.RecordExists;
@@ -41,8 +47,11 @@ internal sealed class StateStore<T> where T : class, new()
     /// or the last read found none), an insert. Either throws <see cref="InconsistentStateException"/> when the row
     /// in storage is not the one expected.
     /// </summary>
-    public Task WriteAsync(CancellationToken cancellationToken = default) =>
-        _storage.WriteStateAsync(_stateName, _grainId, _state, cancellationToken);
+    public async Task WriteAsync(CancellationToken cancellationToken = default)
+    {
+        await _storage.WriteStateAsync(_stateName, _grainId, _state, cancellationToken);
+        Release();
+    }
 
     /// <summary>Deletes the row (the provider runs with DeleteStateOnClear).</summary>
     public Task ClearAsync(CancellationToken cancellationToken = default) =>
