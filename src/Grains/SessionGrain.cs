@@ -152,7 +152,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                 break;
             }
             // Stored but never confirmed (the key could not be asked: its silo was down): confirmed before anything runs.
-            if (_unconfirmed && _core.Exists && !await ConfirmCreatedAsync()) return (FrameResult.KeyUnknown, false);
+            if (_core.Exists && !await EnsureConfirmedAsync()) return (FrameResult.KeyUnknown, false);
             if (plan.CallCount == 0) return (await CompleteAsync(plan), false);
         }
         finally
@@ -348,12 +348,9 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             existed = _core.Exists;
             if (existed)
             {
-                await GrainMetrics.TimeWriteAsync(() => _state.ClearAsync()); // DeleteStateOnClear: the row is deleted
-                _directory.Removed(_authKeyId, _sessionId);
-                LogSessionDestroyed(_authKeyId, _sessionId, _core.UniqueId);
-                _core = SessionCore.Empty(_options);
-                _unconfirmed = false;
-                _binding = null;
+                long uniqueId = _core.UniqueId;
+                await DeleteRowAsync();
+                LogSessionDestroyed(_authKeyId, _sessionId, uniqueId);
                 // Nothing of the session may stay in memory either. (Only when it existed: an activation
                 // that deactivates on every "none" would bounce queued calls from activation to activation.)
                 DeactivateOnIdle();
@@ -399,10 +396,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         {
             // The key was destroyed (or expired) while this session's row survived: finish the job.
             await _writer.IdleAsync();
-            await _state.ClearAsync();
-            _directory.Removed(_authKeyId, _sessionId);
-            _core = SessionCore.Empty(_options);
-            _unconfirmed = false;
+            await DeleteRowAsync();
             LogOrphanRemoved(_authKeyId, _sessionId);
         }
         return _binding;
@@ -414,9 +408,22 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         if (_loaded) return;
         _core = SessionCore.Empty(_options); // what a frame did to the unread core is dropped, also when the read fails
         await _state.ReadAsync();
-        _core = _state.RecordExists ? SessionCore.Load(_state.State, _options) : SessionCore.Empty(_options);
+        if (_state.RecordExists) _core = SessionCore.Load(_state.State, _options);
         _state.Release();
         _loaded = true;
+    }
+
+    /// <summary>
+    /// Deletes the session's row (DeleteStateOnClear) and forgets the session in this activation: destroy_session, a
+    /// row left by a destroyed key, a creation the key refused.
+    /// </summary>
+    private async Task DeleteRowAsync()
+    {
+        await GrainMetrics.TimeWriteAsync(() => _state.ClearAsync());
+        _directory.Removed(_authKeyId, _sessionId);
+        _core = SessionCore.Empty(_options);
+        _unconfirmed = false;
+        _binding = null;
     }
 
     /// <summary>
@@ -470,11 +477,14 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private async ValueTask<bool> PersistAsync(bool changed)
     {
         if (!_core.Exists || !changed) return true;
-        if (_unconfirmed && !await ConfirmCreatedAsync()) return false;
+        if (!await EnsureConfirmedAsync()) return false;
         if (_core.MustPersist) await _writer.FlushAsync();
         else _writer.Schedule();
         return true;
     }
+
+    /// <summary>Whether the session's first row is confirmed by its key; asks the key again when asking failed before.</summary>
+    private ValueTask<bool> EnsureConfirmedAsync() => _unconfirmed ? new(ConfirmCreatedAsync()) : new(true);
 
     /// <summary>
     /// The key's confirmation of a session whose first row is written (docs/persistence.md, "Finding a key's sessions"):
@@ -487,11 +497,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         _directory.Stored(_authKeyId, _sessionId);
         if (await GrainFactory.GetAuthKeyGrain(_authKeyId).OpenSession(_sessionId, created: true) is null)
         {
-            await GrainMetrics.TimeWriteAsync(() => _state.ClearAsync());
-            _directory.Removed(_authKeyId, _sessionId);
-            _core = SessionCore.Empty(_options);
-            _unconfirmed = false;
-            _binding = null;
+            await DeleteRowAsync();
             LogCreationRefused(_authKeyId, _sessionId);
             return false;
         }

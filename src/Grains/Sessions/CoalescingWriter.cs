@@ -72,8 +72,7 @@ public sealed class CoalescingWriter
     public Task DiscardPendingAsync()
     {
         _durable = _changes;
-        _waiting?.Cancel();
-        return _running ?? Task.CompletedTask;
+        return IdleAsync();
     }
 
     private async Task RunAsync(bool delayed)

@@ -9,12 +9,12 @@ namespace MtActors.Grains.Sessions;
 /// fails with <see cref="InconsistentStateException"/> when a row exists) instead of from a read.
 /// Same ETag rules as <c>IPersistentState</c>: the provider's compare-and-swap on the version it last saw.
 /// </summary>
-internal sealed class StateStore<T> where T : class, new()
+internal sealed class StateStore<T> where T : class
 {
     private readonly IGrainStorage _storage;
     private readonly string _stateName;
     private readonly GrainId _grainId;
-    private readonly GrainState<T> _state = new(new T());
+    private readonly GrainState<T> _state = new(); // no value until read or set for a write
 
     public StateStore(IGrainStorage storage, string stateName, GrainId grainId)
     {
@@ -24,7 +24,7 @@ internal sealed class StateStore<T> where T : class, new()
     }
 
     /// <summary>
-    /// The state last read (a new <typeparamref name="T"/> before any), or set for the next write. Not kept once written
+    /// The state last read, or set for the next write. Not kept once written
     /// or <see cref="Release">released</see>: an idle grain holds its live form, not a second copy for storage.
     /// </summary>
     public T State
