@@ -217,23 +217,8 @@ public sealed class MtProtoSession : IAsyncDisposable
         {
             var kind = ClassifyAnswer(messages[i].Body.Span, out long target);
             pending[i] = new Pending(messages[i].Body.ToArray(), messages[i].ContentRelated, kind, target, Deadline());
-            Watch(pending[i], cancellationToken);
         }
-        try
-        {
-            lock (_gate)
-            {
-                ThrowIfFailed();
-                SendLocked(pending, forceContainer: true);
-                foreach (var p in pending) Track(p);
-            }
-        }
-        catch
-        {
-            foreach (var p in pending) p.Cancellation.Unregister(); // not sent: nothing to cancel
-            throw;
-        }
-        EnsureTimer();
+        Send(pending, forceContainer: true, cancellationToken);
         return pending.Select(p => p.Tcs.Task).ToArray();
     }
 
@@ -265,23 +250,29 @@ public sealed class MtProtoSession : IAsyncDisposable
     private Task<ReceivedAnswer> Call(byte[] body, bool contentRelated, AnswerKind kind, long target, CancellationToken cancellationToken)
     {
         var p = new Pending(body, contentRelated, kind, target, Deadline());
-        Watch(p, cancellationToken);
+        Send([p], forceContainer: false, cancellationToken);
+        return p.Tcs.Task;
+    }
+
+    /// <summary>Sends calls (watching their cancellation) and tracks them until answered.</summary>
+    private void Send(Pending[] pending, bool forceContainer, CancellationToken cancellationToken)
+    {
+        foreach (var p in pending) Watch(p, cancellationToken);
         try
         {
             lock (_gate)
             {
                 ThrowIfFailed();
-                SendLocked([p], forceContainer: false);
-                Track(p);
+                SendLocked(pending, forceContainer);
+                foreach (var p in pending) Track(p);
             }
         }
         catch
         {
-            p.Cancellation.Unregister(); // not sent: nothing to cancel
+            foreach (var p in pending) p.Cancellation.Unregister(); // not sent: nothing to cancel
             throw;
         }
         EnsureTimer();
-        return p.Tcs.Task;
     }
 
     /// <summary>A sent call waits for its answer, unless it was cancelled already (under <see cref="_gate"/>).</summary>
