@@ -25,14 +25,17 @@ internal static class BenchSessions
         PingAsync(grains, authKeyId, salt, sessionId, 1);
 
     /// <summary>A ping (content-related) with top-level seq_no <paramref name="seqNo"/> on a new connection; answered when this returns.</summary>
-    public static async Task PingAsync(IGrainFactory grains, long authKeyId, long salt, long sessionId, int seqNo)
+    public static Task PingAsync(IGrainFactory grains, long authKeyId, long salt, long sessionId, int seqNo) =>
+        SendPingAsync(grains.GetSessionGrain(authKeyId, sessionId), salt, MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L, seqNo, sessionId,
+            Interlocked.Increment(ref s_connection));
+
+    /// <summary>One ping frame through ProcessFrame, as the gateway sends it; throws unless it is answered.</summary>
+    private static async Task SendPingAsync(ISessionGrain grain, long salt, long msgId, int seqNo, long pingId, long connection)
     {
-        var msgId = MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L;
-        var frame = new IncomingFrame(salt, msgId, seqNo, new Ping(sessionId).ToBytes(), Interlocked.Increment(ref s_connection));
-        var result = await grains.GetSessionGrain(authKeyId, sessionId).ProcessFrame(frame);
+        var result = await grain.ProcessFrame(new IncomingFrame(salt, msgId, seqNo, new Ping(pingId).ToBytes(), connection));
         if (result.Disposition != FrameDisposition.Continue || result.Messages.IsDefaultOrEmpty)
         {
-            throw new InvalidOperationException("session not created: " + result.Disposition);
+            throw new InvalidOperationException("ping not answered: " + result.Disposition);
         }
     }
 
@@ -45,16 +48,10 @@ internal static class BenchSessions
         private int _sent;
         private long _pingId;
 
-        public async Task PingAsync()
+        public Task PingAsync()
         {
-            var msgId = Math.Max(MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L, _lastMsgId + 4);
-            _lastMsgId = msgId;
-            var frame = new IncomingFrame(salt, msgId, 2 * _sent++ + 1, new Ping(++_pingId).ToBytes(), _connection);
-            var result = await _grain.ProcessFrame(frame);
-            if (result.Disposition != FrameDisposition.Continue || result.Messages.IsDefaultOrEmpty)
-            {
-                throw new InvalidOperationException("ping not answered: " + result.Disposition);
-            }
+            _lastMsgId = Math.Max(MsgIds.FromTime(DateTimeOffset.UtcNow) & ~3L, _lastMsgId + 4);
+            return SendPingAsync(_grain, salt, _lastMsgId, 2 * _sent++ + 1, ++_pingId, _connection);
         }
     }
 

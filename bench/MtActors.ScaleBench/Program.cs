@@ -42,6 +42,12 @@ switch (command)
         return command == "help" ? 0 : 2;
 }
 
+static double Median(IEnumerable<double> x)
+{
+    var sorted = x.Order().ToList();
+    return sorted[sorted.Count / 2];
+}
+
 static void Log(string line) => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {line}");
 
 static string LoadNote()
@@ -262,7 +268,6 @@ async Task<int> Cycles(int count, int concurrency, int rounds)
             $"raw insert+delete with two key-row updates {rawKeyRates[^1]:0}/s, the provider's own statements issued directly {providerSqlRates[^1]:0}/s");
     }
 
-    static double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
     Log($"grains' statements per cycle (an extra run): {perCycle}");
     Log("client-side CPU per cycle (last round): " + string.Join(", ", cpuPerCycle.Where(k => k.Key != "").Select(k => $"{k.Key} {k.Value:0.00} ms")));
     Log($"RESULT cycles: grains {Median(grainRates):0}/s; raw insert+delete {Median(rawRates):0}/s -> ratio {Median(grainRates) / Median(rawRates):0.00}; " +
@@ -325,7 +330,7 @@ async Task<int> Wake(int count, int concurrency, int rounds)
     }
 
     Log($"statements per wake (last round): {statements.Report(count, count / 10)}");
-    Log($"RESULT wake: median {rates.Order().ElementAt(rates.Count / 2):0} wakes/s, CPU {cpu.Order().ElementAt(cpu.Count / 2):0.000} ms per wake; {LoadNote()}");
+    Log($"RESULT wake: median {Median(rates):0} wakes/s, CPU {Median(cpu):0.000} ms per wake; {LoadNote()}");
     return 0;
 }
 
